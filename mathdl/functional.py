@@ -2,7 +2,7 @@ r"""Activations and losses with PyTorch's names (``torch.nn.functional``), in st
 
 Like :mod:`mathdl.autograd`, each operation is a primitive on numpy arrays
 followed by its VJPs, registered in the same table
-:data:`mathdl.autograd.VJP_RULES`.  Softmax, log-softmax, logsumexp and the
+``mathdl.autograd.VJP_RULES``.  Softmax, log-softmax, logsumexp and the
 losses are *fused*: one node each, with the short closed-form VJP the book
 derives (for cross-entropy, :math:`\bar z = (\operatorname{softmax}(z) - y)\,g/B`),
 instead of a chain of exp/sum/log nodes.  That is faster, and it is stable:
@@ -184,19 +184,19 @@ VJP_RULES[log_softmax_p] = (
 
 
 def softmax(input, dim=-1):
-    """Softmax along ``dim`` (stable: shifts by the maximum first, see :func:`softmax_p`)."""
+    """Softmax along ``dim`` (stable: shifts by the maximum first, see ``softmax_p``)."""
     x = _tensor(input, "softmax")
     return _apply(softmax_p, x, _dim(dim, x.ndim, "softmax", x.shape))
 
 
 def log_softmax(input, dim=-1):
-    """Log-softmax along ``dim``, as ``z - logsumexp(z)`` (stable, see :func:`log_softmax_p`)."""
+    """Log-softmax along ``dim``, as ``z - logsumexp(z)`` (stable, see ``log_softmax_p``)."""
     x = _tensor(input, "log_softmax")
     return _apply(log_softmax_p, x, _dim(dim, x.ndim, "log_softmax", x.shape))
 
 
 def logsumexp(input, dim=-1, keepdim=False):
-    """``log(sum(exp(input), dim))``, stable at any magnitude (see :func:`logsumexp_p`).
+    """``log(sum(exp(input), dim))``, stable at any magnitude (see ``logsumexp_p``).
 
     ``dim`` defaults to the last axis (``torch.logsumexp`` requires it).
     """
@@ -269,7 +269,7 @@ def cross_entropy_p(z, y, reduction, logp):
     :math:`y_b \in \Delta^{C}`: :math:`\ell_b = -\sum_c y_{bc} \log\operatorname{softmax}(z_b)_c`.
     ``'mean'`` divides by :math:`B` (for both target kinds, as PyTorch).
     ``logp`` :math:`= \log\operatorname{softmax}(z)` is computed stably by the caller
-    (:func:`log_softmax_p`) and kept as the node's residual, so the VJP does not recompute it.
+    (``log_softmax_p``) and kept as the node's residual, so the VJP does not recompute it.
 
     VJP: :math:`\bar z = (\operatorname{softmax}(z) - y)\, g / B` with :math:`y` one-hot (for
     probabilities, :math:`\operatorname{softmax}(z) \sum_c y_{bc} - y`); with probability
@@ -356,7 +356,7 @@ def cross_entropy(input, target, reduction="mean"):
 
     ``target`` is either class indices (an integer array of shape (B,), values
     in 0..C-1) or class probabilities (a float array of the logits' shape), as
-    in ``F.cross_entropy``.  One fused, stable node: see :func:`cross_entropy_p`.
+    in ``F.cross_entropy``.  One fused, stable node: see ``cross_entropy_p``.
     """
     _check_reduction("cross_entropy", reduction)
     z = _tensor(input, "cross_entropy")

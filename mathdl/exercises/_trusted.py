@@ -1,7 +1,7 @@
 """Trusted comparison helpers for exercise checks — the check-writing API.
 
 How to write the checks of a chapter (``mathdl/exercises/checks/chNN.py``)
--------------------------------------------------------------------------
+--------------------------------------------------------------------------
 ::
 
     from mathdl.exercises.registry import exercise, Wrong
