@@ -1,0 +1,432 @@
+"""A learner's live session: JupyterLab runs chapter 3, its slider moves the figure, the checks pass.
+
+The test starts its own JupyterLab server (``python -m jupyterlab``) on 127.0.0.1, on a free port,
+with a random token, serving a COPY of ``book/`` in a temporary directory (Lab autosaves the
+notebooks it runs; the repository's notebooks are never touched). Lab's config, settings,
+workspace and runtime directories point into the same temporary directory, so nothing of the
+user's own Lab set-up (open tabs, settings, disabled extensions) leaks in or is written out.
+
+In headless Chromium it then does what a learner does:
+
+1. opens ``book/03_gradients.ipynb``; waits for the kernel;
+2. Edit > Clear Outputs of All Cells (so every output checked below comes from this run),
+   then Run > Run All Cells; waits until the kernel is idle and every code cell has run;
+3. moves the learning-rate slider of the live ipywidgets figure (``mathdl.widgets``: a VBox of a
+   ``SelectionSlider`` and an ``Image``) one step with the keyboard, as a learner would with the
+   focused handle, and checks that the kernel redrew the figure (new PNG bytes), and saves a
+   screenshot (``$MATHDL_BROWSER_SHOTS`` or a pytest temporary directory).
+
+It asserts that no cell produced an error, that every ``check(...)`` cell printed its pass line
+(the same line as the book's stored output), that the page logged no console errors and that
+nothing was requested from outside 127.0.0.1 (every such request is aborted and recorded, so an
+offline machine cannot hang the test). The server and its kernels are stopped in teardown, also
+when a test fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, unavailable
+
+pytestmark = pytest.mark.browser
+
+CHAPTER = "book/03_gradients.ipynb"
+SLIDER_CELL = "mdl.widgets.lr_slider("  # the source of the cell that builds the live figure
+SLIDER_LABEL = "learning rate η"        # mathdl.widgets.lr_slider's description
+PASS_LINE = re.compile(r"✅ Exercise (\d+\.\d+) passed: ")  # mathdl.exercises CheckResult.line()
+NOT_PASSED = ("❌", "⚠️", "⏳")                                # failed / error / not attempted
+CHECK_CELL = re.compile(r"^\s*check\(\s*[\"'](\d+\.\d+)[\"']", re.M)
+
+# Lab extensions installed on a contributor's machine for other purposes that are not part of a
+# learner's set-up (requirements.txt); disabled in the test's server so the page is the learner's.
+DEV_ONLY_EXTENSIONS = {
+    # jupyterlite-pyodide-kernel is installed for the site's JupyterLite build; in JupyterLab 4 its
+    # prebuilt extension fails to load ("Shared module @jupyterlite/services doesn't exist in
+    # shared scope default"), a console error that a learner's JupyterLab does not have.
+    "@jupyterlite/pyodide-kernel-extension": True,
+}
+
+# Waits (seconds). Conditions are polled; these are only upper bounds for a loaded 2-core machine.
+SERVER_START = 120
+NOTEBOOK_OPEN = 90
+RUN_ALL = 240
+REDRAW = 60
+
+
+# ---- the server ------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22: start time, in clock ticks after boot
+
+
+def _descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, start time) of every living descendant of ``pid`` (kernels run in their own session,
+    so signalling the server's process group does not reach them)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        start = _proc_start_time(p)
+        if start is not None:
+            out.append((p, start))
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _stop_server(proc: subprocess.Popen, base: str, token: str) -> None:
+    """Shut the server down (its kernels too): REST shutdown, then SIGTERM/SIGKILL of its process
+    group, then SIGKILL of any of its descendants still alive (by pid, checked by start time)."""
+    family = _descendants(proc.pid) if proc.poll() is None else []
+    if proc.poll() is None:
+        with contextlib.suppress(Exception):
+            req = urllib.request.Request(f"{base}/api/shutdown", method="POST", data=b"",
+                                         headers={"Authorization": f"token {token}"})
+            urllib.request.urlopen(req, timeout=10).close()
+        for sig, wait in ((None, 20), (signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+            if sig is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    deadline = time.monotonic() + 10
+    for pid, start in family:
+        while _proc_start_time(pid) == start and time.monotonic() < deadline:
+            time.sleep(0.2)  # kernels exit on their own when the server shuts them down
+        if _proc_start_time(pid) == start:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _server_log(path: Path) -> str:
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    return text[-4000:]
+
+
+class Lab:
+    def __init__(self, base: str, token: str, root: Path, log: Path):
+        self.base, self.token, self.root, self.log = base, token, root, log
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/lab/tree/{path}?token={self.token}"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    try:
+        import ipywidgets  # noqa: F401
+        import jupyterlab  # noqa: F401
+        import jupyterlab_widgets  # noqa: F401
+    except ImportError as exc:
+        unavailable(f"JupyterLab with ipywidgets is not installed ({exc}); see requirements.txt")
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    root = tmp / "root"
+    shutil.copytree(ROOT / "book", root / "book",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build", "__pycache__"))
+    config, settings = tmp / "config", tmp / "settings"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": DEV_ONLY_EXTENSIONS}))
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))  # no "get Jupyter news?" toast over the page
+    env = dict(os.environ,
+               JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+               # the kernelspec runs `python`: make that this interpreter (it has mathdl installed)
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+               PYTHONUNBUFFERED="1")
+    env.pop("JUPYTER_TOKEN", None)
+    token = secrets.token_hex(24)
+    log = tmp / "server.log"
+    proc = base = None
+    try:
+        for _attempt in range(3):  # a free port can be taken between probing and binding it
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+                     "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                     f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
+                     "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the test reads the model
+                     "--LabApp.news_url=None",
+                     "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                    cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            deadline = time.monotonic() + SERVER_START
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    req = urllib.request.Request(f"{base}/api/status",
+                                                 headers={"Authorization": f"token {token}"})
+                    with urllib.request.urlopen(req, timeout=5) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                if proc.poll() is not None and "already in use" in _server_log(log):
+                    continue
+                pytest.fail(f"JupyterLab did not start within {SERVER_START} s "
+                            f"(exit status {proc.poll()}); its log:\n{_server_log(log)}", pytrace=False)
+            break
+        else:
+            pytest.fail(f"JupyterLab found no free port; its log:\n{_server_log(log)}", pytrace=False)
+        yield Lab(base, token, root, log)
+    finally:
+        if proc is not None:
+            _stop_server(proc, base, token)
+
+
+# ---- the page --------------------------------------------------------------------------------
+_READY_JS = """async () => {
+  const w = window.jupyterapp && jupyterapp.shell.currentWidget;
+  if (!w || !w.context || !w.sessionContext || w.context.path !== %s) return false;
+  await w.context.ready; await w.sessionContext.ready;
+  const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+# The notebook model as nbformat JSON, plus what the run-all wait needs.
+_STATE_JS = """() => {
+  const w = jupyterapp.shell.currentWidget;
+  const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  const nb = w.content.model.toJSON();
+  const code = nb.cells.filter(c => c.cell_type === 'code');
+  return {
+    kernel: k ? k.status : null,
+    running: w.content.widgets.filter(c => c.model.type === 'code' && c.model.executionState === 'running').length,
+    executed: code.filter(c => c.execution_count !== null).length,
+    code: code.length,
+    errors: code.filter(c => (c.outputs || []).some(o => o.output_type === 'error')).length,
+    outputs: code.reduce((n, c) => n + (c.outputs || []).length, 0),
+    notebook: nb,
+  };
+}"""
+
+_RUN_DONE_JS = """() => {
+  const w = jupyterapp.shell.currentWidget;
+  const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  if (!k || k.status !== 'idle') return false;
+  if (w.content.widgets.some(c => c.model.type === 'code' && c.model.executionState === 'running')) return false;
+  const code = w.content.model.toJSON().cells.filter(c => c.cell_type === 'code');
+  const errored = code.some(c => (c.outputs || []).some(o => o.output_type === 'error'));
+  return errored || code.every(c => c.execution_count !== null);  // run-all stops at an error
+}"""
+
+# Bring the cell into the viewport (the notebook attaches off-screen cells lazily) and tag it.
+_SHOW_CELL_JS = """async (i) => {
+  const nb = jupyterapp.shell.currentWidget.content;
+  nb.activeCellIndex = i;
+  await nb.scrollToItem(i, 'start');
+  const cell = nb.widgets[i];
+  await cell.ready;
+  cell.node.setAttribute('data-test-cell', String(i));
+  return true;
+}"""
+
+_IMAGE_JS = """async (img) => {
+  const buf = await (await fetch(img.src)).arrayBuffer();
+  const digest = await crypto.subtle.digest('SHA-256', buf);
+  const head = [...new Uint8Array(buf.slice(0, 8))];
+  return {src: img.src, bytes: buf.byteLength, png: head.join(',') === '137,80,78,71,13,10,26,10',
+          sha256: [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join(''),
+          width: img.naturalWidth, height: img.naturalHeight, complete: img.complete};
+}"""
+
+
+def _click_menu(page, menu: str, command: str) -> None:
+    """Open ``menu`` in the menu bar and click its item that runs ``command`` (labels vary by version)."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
+    page.locator(f".lm-Menu-item[role=menuitem][data-command='{command}']").click()
+
+
+class Session:
+    """The opened chapter after Run All: the notebook JSON, and what the page logged meanwhile."""
+
+    def __init__(self, page, notebook: dict, errors: list[str], external: list[str], seconds: float):
+        self.page, self.notebook, self.errors, self.external = page, notebook, errors, external
+        self.seconds = seconds
+
+
+@pytest.fixture(scope="module")
+def session(lab, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
+    errors: list[str] = []
+    external: list[str] = []
+
+    def block(route):  # JupyterLab is self-contained: anything not from the server is a finding
+        external.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(lambda url: not url.startswith(lab.base) and not url.startswith(("data:", "blob:")), block)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on("console", lambda m: errors.append(f"console.error: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("framenavigated", lambda f: print("DBGNAV", time.monotonic(), f.url))
+    page.on("console", lambda m: print("DBGCON", time.monotonic(), m.type, m.text[:150]))
+    try:
+        t0 = time.monotonic()
+        page.goto(lab.url(CHAPTER), wait_until="load", timeout=NOTEBOOK_OPEN * 1000)
+        try:
+            page.wait_for_function(_READY_JS % json.dumps(CHAPTER), timeout=NOTEBOOK_OPEN * 1000,
+                                   polling=500)
+        except Exception as exc:
+            raise AssertionError(f"{CHAPTER} did not open with an idle kernel within {NOTEBOOK_OPEN} s "
+                                 f"({exc}); page errors: {errors}; server log:\n{_server_log(lab.log)}") from None
+
+        print("DBGREADY", time.monotonic()); time.sleep(3); page.screenshot(path="/tmp/jlx/dbg1.png"); print("DBG", page.evaluate("() => [jupyterapp.shell.currentWidget.constructor.name, jupyterapp.shell.currentWidget.id, document.activeElement.className, jupyterapp.commands.isEnabled('editmenu:clear-all'), jupyterapp.commands.isEnabled('notebook:clear-all-cell-outputs')]"))
+        _click_menu(page, "Edit", "editmenu:clear-all")  # Clear Outputs of All Cells
+        page.wait_for_function("() => jupyterapp.shell.currentWidget.content.model.toJSON().cells"
+                               ".every(c => c.cell_type !== 'code' || (c.execution_count === null"
+                               " && c.outputs.length === 0))", polling=200)
+        _click_menu(page, "Run", "runmenu:run-all")  # Run All Cells
+        try:
+            page.wait_for_function(_RUN_DONE_JS, timeout=RUN_ALL * 1000, polling=500)
+        except Exception:
+            state = page.evaluate(_STATE_JS)
+            state.pop("notebook")
+            raise AssertionError(f"Run All did not finish within {RUN_ALL} s: {state}; page errors: "
+                                 f"{errors}; server log:\n{_server_log(lab.log)}") from None
+        notebook = page.evaluate(_STATE_JS)["notebook"]
+        yield Session(page, notebook, errors, external, time.monotonic() - t0)
+    finally:
+        context.close()
+
+
+def _code_cells(notebook: dict) -> list[tuple[int, dict]]:
+    return [(i, c) for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _stream_text(cell: dict) -> str:
+    return "".join("".join(o["text"]) if isinstance(o["text"], list) else o["text"]
+                   for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+# ---- the tests -------------------------------------------------------------------------------
+def test_run_all_executes_every_cell_without_error(session):
+    errors = []
+    for i, cell in _code_cells(session.notebook):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                errors.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n"
+                              f"{_source(cell)[:300]}")
+    assert not errors, f"{CHAPTER} in JupyterLab: cells raised:\n" + "\n".join(errors)
+    counts = [c.get("execution_count") for _, c in _code_cells(session.notebook)]
+    assert None not in counts, f"{CHAPTER}: cells that did not run (execution counts {counts})"
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), (
+        f"{CHAPTER}: Run All did not run the cells once each, in order: execution counts {counts}")
+
+
+def test_checks_print_their_pass_line(session):
+    stored = json.loads((ROOT / CHAPTER).read_text(encoding="utf-8"))
+    stored_lines = {CHECK_CELL.search(_source(c))[1]: _stream_text(c)
+                    for _, c in _code_cells(stored) if CHECK_CELL.search(_source(c))}
+    checks = [(i, CHECK_CELL.search(_source(c))[1], _stream_text(c))
+              for i, c in _code_cells(session.notebook) if CHECK_CELL.search(_source(c))]
+    assert checks, f"{CHAPTER}: no check(...) cell found"
+    assert sorted(e for _, e, _ in checks) == sorted(stored_lines), (
+        "the live notebook's check cells differ from the repository's")
+    for i, exercise, text in checks:
+        where = f"{CHAPTER} cell {i} (check {exercise!r}) printed {text!r}"
+        passed = PASS_LINE.findall(text)
+        assert passed == [exercise], f"{where}: expected one pass line '✅ Exercise {exercise} passed: ...'"
+        assert not any(mark in text for mark in NOT_PASSED), f"{where}: a check did not pass"
+        assert text == stored_lines[exercise], (
+            f"{where}, but the book's stored output is {stored_lines[exercise]!r}")
+
+
+def test_lr_slider_redraws_the_live_figure(session, shots_dir):
+    page = session.page
+    index = next((i for i, c in _code_cells(session.notebook) if SLIDER_CELL in _source(c)), None)
+    assert index is not None, f"{CHAPTER}: no cell builds a learning-rate slider ({SLIDER_CELL}...)"
+    outputs = session.notebook["cells"][index]["outputs"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), (
+        f"{CHAPTER} cell {index}: no live widget view among its outputs {outputs!r:.300}")
+    page.evaluate(_SHOW_CELL_JS, index)
+    cell = page.locator(f"[data-test-cell='{index}']")
+    view = cell.locator(".jp-OutputArea-output .widget-vbox")
+    view.wait_for(state="visible")
+    slider = view.locator(".widget-slider").filter(
+        has=page.locator("label.widget-label", has_text=SLIDER_LABEL))
+    assert slider.count() == 1, (
+        f"{CHAPTER} cell {index}: expected one live slider labelled {SLIDER_LABEL!r}; the output is:\n"
+        f"{view.inner_html()[:1500]}")
+    handle = slider.locator(".noUi-handle[role=slider]")
+    readout = slider.locator(".widget-readout")
+    img = view.locator("img.widget-image")
+    img.wait_for(state="visible")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    before = img.evaluate(_IMAGE_JS)
+    assert before["png"] and before["width"] > 100, f"the live figure is not a rendered PNG: {before}"
+    pos0, text0 = float(handle.get_attribute("aria-valuenow")), readout.inner_text()
+    vmax = float(handle.get_attribute("aria-valuemax"))
+    assert pos0 < vmax, f"the slider starts at its last position ({text0}); nothing to move to"
+
+    handle.focus()
+    handle.press("ArrowRight")
+    # the new value goes to the kernel, which redraws the figure and sends a new PNG
+    try:
+        page.wait_for_function("([img, src]) => img.src !== src && img.complete && img.naturalWidth > 0",
+                               arg=[img.element_handle(), before["src"]], timeout=REDRAW * 1000, polling=200)
+    except Exception:
+        raise AssertionError(f"the figure was not redrawn within {REDRAW} s after moving the slider from "
+                             f"{text0} (readout now {readout.inner_text()!r}); page errors: "
+                             f"{session.errors}") from None
+    after = img.evaluate(_IMAGE_JS)
+    pos1, text1 = float(handle.get_attribute("aria-valuenow")), readout.inner_text()
+    view.scroll_into_view_if_needed()
+    shot = shots_dir / "jupyterlab-ch03-lr-slider.png"
+    page.screenshot(path=str(shot))
+    assert pos1 == pos0 + 1, f"ArrowRight moved the slider from position {pos0} to {pos1}"
+    assert text1 != text0, f"the slider's readout did not change ({text0!r})"
+    assert after["png"] and after["width"] == before["width"], f"the redrawn figure: {after}"
+    assert after["sha256"] != before["sha256"], (
+        f"the figure did not change when the learning rate moved from {text0} to {text1} ({shot})")
+
+
+def test_no_console_errors_or_external_requests(session):
+    assert not session.errors, f"{CHAPTER} in JupyterLab logged:\n" + "\n".join(session.errors)
+    assert not session.external, (
+        "JupyterLab or the notebook asked for resources outside the local server (a learner offline "
+        "would miss them):\n" + "\n".join(sorted(set(session.external))))
