@@ -1,23 +1,29 @@
-"""A learner's live session: JupyterLab runs chapter 3, its slider moves the figure, the checks pass.
+"""A learner's live session: JupyterLab runs chapters 3, 8 and 9, their sliders move the figures,
+the checks pass.
 
 The test starts its own JupyterLab server (``python -m jupyterlab``) on 127.0.0.1, on a free port,
 with a random token, serving a COPY of ``book/`` in a temporary directory (Lab autosaves the
 notebooks it runs; the repository's notebooks are never touched). Lab's config, settings,
 workspace and runtime directories point into the same temporary directory, so nothing of the
-user's own Lab set-up (open tabs, settings, disabled extensions) leaks in or is written out.
+user's own Lab set-up (open tabs, settings, disabled extensions) leaks in or is written out. One
+server serves the whole module.
 
-In headless Chromium it then does what a learner does:
+In headless Chromium it then does what a learner does, for each chapter of :data:`CHAPTERS` (each
+in its own browser context and Lab workspace, opened once, when a test first needs it, and kept
+open with its kernel until the module ends):
 
-1. opens ``book/03_gradients.ipynb``; waits for the kernel;
+1. opens the notebook; waits for the kernel;
 2. Edit > Clear Outputs of All Cells (so every output checked below comes from this run),
    then Run > Run All Cells; waits until the kernel is idle and every code cell has run;
-3. moves the learning-rate slider of the live ipywidgets figure (``mathdl.widgets``: a VBox of a
-   ``SelectionSlider`` and an ``Image``) with the keyboard on the focused handle, as a learner
-   would: right, right, left. Each step must make the kernel send a new image; the two steps
-   right must change the figure's pixels (something moved, not just re-encoded), and the step
-   back must redraw exactly the first step's figure. A screenshot after the two steps right is
-   saved (``$MATHDL_BROWSER_SHOTS`` or a pytest temporary directory) as
-   ``jupyterlab-ch03-lr-slider.png``.
+3. for each slider of :data:`SLIDERS` (every slider of every live figure of the chapter: a test
+   checks that the table misses none), moves it on the live ipywidgets figure
+   (``mathdl.widgets``: a VBox of one ``SelectionSlider`` per slider and an ``Image``) with the
+   keyboard on the focused handle, as a learner would: right, right, left. Each step must make the
+   kernel send a new image; the two steps right must change the figure's pixels (something moved,
+   not just re-encoded), and the step back must redraw exactly the first step's figure. A last step
+   left puts the slider back where the book has it (for the figure's other sliders). A screenshot
+   after the two steps right is saved (``$MATHDL_BROWSER_SHOTS`` or a pytest temporary directory)
+   as ``jupyterlab-ch<NN>-<slider>-slider.png``.
 
 It asserts that no cell produced an error, that every ``check(...)`` cell printed its pass line
 (the same line as the book's stored output), that the page logged no console errors and that
@@ -48,9 +54,23 @@ from .conftest import ROOT, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHAPTER = "book/03_gradients.ipynb"
-SLIDER_CELL = "mdl.widgets.lr_slider("  # the source of the cell that builds the live figure
-SLIDER_LABEL = "learning rate η"        # mathdl.widgets.lr_slider's description
+# The chapters with live slider figures, by test id.
+CHAPTERS = {
+    "03": "book/03_gradients.ipynb",
+    "08": "book/08_optimizers.ipynb",
+    "09": "book/09_initialization.ipynb",
+}
+# Every slider of the chapters' live figures: (chapter, test id, a string in the source of the cell
+# that builds the figure, the slider's label). The labels are the widgets' descriptions:
+# mathdl.widgets.lr_slider's and momentum_slider's, and chapter 9's own (init scale c, depth D).
+SLIDERS = [
+    ("03", "lr", "mdl.widgets.lr_slider(", "learning rate η"),
+    ("08", "lr", "mdl.widgets.momentum_slider(", "learning rate η"),
+    ("08", "momentum", "mdl.widgets.momentum_slider(", "momentum β"),
+    ("09", "init-scale", "mdl.widgets.init_scale_slider(", "init scale c"),
+    ("09", "depth", "mdl.widgets.init_scale_slider(", "depth D"),
+]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PASS_LINE = re.compile(r"✅ Exercise (\d+\.\d+) passed: ")  # mathdl.exercises CheckResult.line()
 NOT_PASSED = ("❌", "⚠️", "⏳")                                # failed / error / not attempted
 CHECK_CELL = re.compile(r"^\s*check\(\s*[\"'](\d+\.\d+)[\"']", re.M)
@@ -145,8 +165,8 @@ class Lab:
     def __init__(self, base: str, token: str, root: Path, log: Path):
         self.base, self.token, self.root, self.log = base, token, root, log
 
-    def url(self, path: str) -> str:
-        return f"{self.base}/lab/tree/{path}?token={self.token}"
+    def url(self, path: str, workspace: str) -> str:
+        return f"{self.base}/lab/workspaces/{workspace}/tree/{path}?token={self.token}"
 
 
 @pytest.fixture(scope="module")
@@ -302,56 +322,102 @@ def _click_menu(page, menu: str, command: str) -> None:
 
 
 class Session:
-    """The opened chapter after Run All: the notebook JSON, and what the page logged meanwhile."""
+    """One chapter opened after Run All: its page, the notebook JSON, and what the page logged."""
 
-    def __init__(self, page, notebook: dict, errors: list[str], external: list[str], seconds: float):
+    def __init__(self, chapter: str, page, notebook: dict, errors: list[str], external: list[str],
+                 seconds: float):
+        self.chapter, self.path = chapter, CHAPTERS[chapter]
         self.page, self.notebook, self.errors, self.external = page, notebook, errors, external
         self.seconds = seconds
 
 
-@pytest.fixture(scope="module")
-def session(lab, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
-    errors: list[str] = []
-    external: list[str] = []
+class Sessions:
+    """The chapters' sessions on the module's server, each opened (and run) once, when a test first
+    asks for it, and kept open until the module ends (the tests of a chapter are not adjacent)."""
 
-    def block(route):  # JupyterLab is self-contained: anything not from the server is a finding
-        external.append(route.request.url)
-        route.abort("internetdisconnected")
+    def __init__(self, lab: Lab, browser):
+        self.lab, self.browser = lab, browser
+        self.contexts: list = []
+        self.opened: dict[str, Session | str] = {}  # a chapter's session, or why it failed to open
 
-    context.route(lambda url: not url.startswith(lab.base) and not url.startswith(("data:", "blob:")), block)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.on("console", lambda m: errors.append(f"console.error: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    try:
+    def get(self, chapter: str) -> Session:
+        if chapter not in self.opened:
+            try:
+                self.opened[chapter] = self._open(chapter)
+            except AssertionError as exc:
+                self.opened[chapter] = str(exc)  # fail its other tests at once, without a rerun
+                raise
+        got = self.opened[chapter]
+        if isinstance(got, str):
+            pytest.fail(f"(an earlier test of chapter {chapter} could not open it) {got}", pytrace=False)
+        return got
+
+    def _open(self, chapter: str) -> Session:
+        lab, path = self.lab, CHAPTERS[chapter]
+        context = self.browser.new_context(viewport={"width": 1280, "height": 1000},
+                                           service_workers="block")
+        self.contexts.append(context)
+        errors: list[str] = []
+        external: list[str] = []
+
+        def block(route):  # JupyterLab is self-contained: anything not from the server is a finding
+            external.append(route.request.url)
+            route.abort("internetdisconnected")
+
+        context.route(lambda url: not url.startswith(lab.base) and not url.startswith(("data:", "blob:")),
+                      block)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("console", lambda m: errors.append(f"console.error: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
         t0 = time.monotonic()
-        page.goto(lab.url(CHAPTER), wait_until="load", timeout=NOTEBOOK_OPEN * 1000)
+        # A workspace of its own: the page restores no other chapter's tabs (nor their kernels).
+        page.goto(lab.url(path, f"mathdl-ch{chapter}"), wait_until="load", timeout=NOTEBOOK_OPEN * 1000)
         try:
-            page.wait_for_function(_READY_JS % json.dumps(CHAPTER), timeout=NOTEBOOK_OPEN * 1000,
+            page.wait_for_function(_READY_JS % json.dumps(path), timeout=NOTEBOOK_OPEN * 1000,
                                    polling=500)
         except Exception as exc:
-            raise AssertionError(f"{CHAPTER} did not open with an idle kernel within {NOTEBOOK_OPEN} s "
+            raise AssertionError(f"{path} did not open with an idle kernel within {NOTEBOOK_OPEN} s "
                                  f"({exc}); page errors: {errors}; server log:\n{_server_log(lab.log)}") from None
 
         _click_menu(page, "Edit", "editmenu:clear-all")  # Clear Outputs of All Cells
         page.wait_for_function("() => jupyterapp.shell.currentWidget.content.model.toJSON().cells"
                                ".every(c => c.cell_type !== 'code' || (c.execution_count === null"
                                " && c.outputs.length === 0))", polling=200)
+        t1 = time.monotonic()
         _click_menu(page, "Run", "runmenu:run-all")  # Run All Cells
         try:
             page.wait_for_function(_RUN_DONE_JS, timeout=RUN_ALL * 1000, polling=500)
         except Exception:
             state = page.evaluate(_STATE_JS)
             state.pop("notebook")
-            raise AssertionError(f"Run All did not finish within {RUN_ALL} s: {state}; page errors: "
-                                 f"{errors}; server log:\n{_server_log(lab.log)}") from None
+            with contextlib.suppress(Exception):  # a stuck kernel must not slow the other chapters
+                page.evaluate("() => jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+            raise AssertionError(f"{path}: Run All did not finish within {RUN_ALL} s: {state}; page "
+                                 f"errors: {errors}; server log:\n{_server_log(lab.log)}") from None
         notebook = page.evaluate(_STATE_JS)["notebook"]
-        seconds = time.monotonic() - t0
-        print(f"JupyterLab opened {CHAPTER} and ran all its cells in {seconds:.0f} s")
-        yield Session(page, notebook, errors, external, seconds)
+        t2 = time.monotonic()
+        print(f"JupyterLab opened {path} in {t1 - t0:.0f} s and ran all its cells in {t2 - t1:.0f} s")
+        return Session(chapter, page, notebook, errors, external, t2 - t1)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            with contextlib.suppress(Exception):
+                context.close()
+
+
+@pytest.fixture(scope="module")
+def sessions(lab, browser):
+    opened = Sessions(lab, browser)
+    try:
+        yield opened
     finally:
-        context.close()
+        opened.close()  # the kernels stop with the server (the lab fixture's teardown)
+
+
+@pytest.fixture
+def session(sessions, chapter) -> Session:
+    return sessions.get(chapter)
 
 
 def _code_cells(notebook: dict) -> list[tuple[int, dict]]:
@@ -368,7 +434,24 @@ def _stream_text(cell: dict) -> str:
                    for o in cell.get("outputs", []) if o.get("output_type") == "stream")
 
 
+def _live_view(session: Session, index: int):
+    """The live widget view (the VBox) of code cell ``index``, scrolled into the notebook's view."""
+    page = session.page
+    page.evaluate(_SHOW_CELL_JS, index)
+    view = page.locator(f"[data-test-cell='{index}'] .jp-OutputArea-output .widget-vbox")
+    view.wait_for(state="visible")
+    return view
+
+
+def _slider_labels(view) -> list[str]:
+    return [t.strip() for t in view.locator(".widget-slider label.widget-label").all_inner_texts()]
+
+
 # ---- the tests -------------------------------------------------------------------------------
+by_chapter = pytest.mark.parametrize("chapter", list(CHAPTERS))
+
+
+@by_chapter
 def test_run_all_executes_every_cell_without_error(session):
     errors = []
     for i, cell in _code_cells(session.notebook):
@@ -378,24 +461,25 @@ def test_run_all_executes_every_cell_without_error(session):
             if out.get("output_type") == "error":
                 errors.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n"
                               f"{_source(cell)[:300]}")
-    assert not errors, f"{CHAPTER} in JupyterLab: cells raised:\n" + "\n".join(errors)
+    assert not errors, f"{session.path} in JupyterLab: cells raised:\n" + "\n".join(errors)
     counts = [c.get("execution_count") for _, c in _code_cells(session.notebook) if _source(c).strip()]
-    assert None not in counts, f"{CHAPTER}: cells that did not run (execution counts {counts})"
+    assert None not in counts, f"{session.path}: cells that did not run (execution counts {counts})"
     assert counts == sorted(counts) and len(set(counts)) == len(counts), (
-        f"{CHAPTER}: Run All did not run the cells once each, in order: execution counts {counts}")
+        f"{session.path}: Run All did not run the cells once each, in order: execution counts {counts}")
 
 
+@by_chapter
 def test_checks_print_their_pass_line(session):
-    stored = json.loads((ROOT / CHAPTER).read_text(encoding="utf-8"))
+    stored = json.loads((ROOT / session.path).read_text(encoding="utf-8"))
     stored_lines = {CHECK_CELL.search(_source(c))[1]: _stream_text(c)
                     for _, c in _code_cells(stored) if CHECK_CELL.search(_source(c))}
     checks = [(i, CHECK_CELL.search(_source(c))[1], _stream_text(c))
               for i, c in _code_cells(session.notebook) if CHECK_CELL.search(_source(c))]
-    assert checks, f"{CHAPTER}: no check(...) cell found"
+    assert checks, f"{session.path}: no check(...) cell found"
     assert sorted(e for _, e, _ in checks) == sorted(stored_lines), (
         "the live notebook's check cells differ from the repository's")
     for i, exercise, text in checks:
-        where = f"{CHAPTER} cell {i} (check {exercise!r}) printed {text!r}"
+        where = f"{session.path} cell {i} (check {exercise!r}) printed {text!r}"
         passed = PASS_LINE.findall(text)
         assert passed == [exercise], f"{where}: expected one pass line '✅ Exercise {exercise} passed: ...'"
         assert not any(mark in text for mark in NOT_PASSED), f"{where}: a check did not pass"
@@ -403,75 +487,99 @@ def test_checks_print_their_pass_line(session):
             f"{where}, but the book's stored output is {stored_lines[exercise]!r}")
 
 
-def test_lr_slider_redraws_the_live_figure(session, shots_dir):
-    page = session.page
-    index = next((i for i, c in _code_cells(session.notebook) if SLIDER_CELL in _source(c)), None)
-    assert index is not None, f"{CHAPTER}: no cell builds a learning-rate slider ({SLIDER_CELL}...)"
+@by_chapter
+def test_every_live_slider_is_tested(session):
+    """SLIDERS names every slider of the chapter's live widget views, and only those."""
+    live = {}
+    for i, cell in _code_cells(session.notebook):
+        if any(WIDGET_VIEW in o.get("data", {}) for o in cell.get("outputs", [])):
+            live[i] = sorted(_slider_labels(_live_view(session, i)))
+    tested = {}
+    for chapter, _id, marker, label in SLIDERS:
+        if chapter == session.chapter:
+            cells = [i for i, c in _code_cells(session.notebook) if marker in _source(c)]
+            assert len(cells) == 1, f"{session.path}: {len(cells)} cells contain {marker!r}, not one"
+            tested.setdefault(cells[0], []).append(label)
+    tested = {i: sorted(labels) for i, labels in tested.items()}
+    assert live, f"{session.path}: no live widget view after Run All"
+    assert live == tested, (
+        f"{session.path}: the sliders of its live figures (cell: labels) are {live}; "
+        f"SLIDERS tests {tested}")
+
+
+@pytest.mark.parametrize(("chapter", "slider"), [pytest.param(c, i, id=f"{c}-{i}") for c, i, *_ in SLIDERS])
+def test_slider_redraws_the_live_figure(session, slider, shots_dir):
+    _, _, marker, label = next(row for row in SLIDERS if row[:2] == (session.chapter, slider))
+    page, path = session.page, session.path
+    index = next((i for i, c in _code_cells(session.notebook) if marker in _source(c)), None)
+    assert index is not None, f"{path}: no cell builds the figure with the slider {label!r} ({marker}...)"
     outputs = session.notebook["cells"][index]["outputs"]
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), (
-        f"{CHAPTER} cell {index}: no live widget view among its outputs {outputs!r:.300}")
-    page.evaluate(_SHOW_CELL_JS, index)
-    cell = page.locator(f"[data-test-cell='{index}']")
-    view = cell.locator(".jp-OutputArea-output .widget-vbox")
-    view.wait_for(state="visible")
-    slider = view.locator(".widget-slider").filter(
-        has=page.locator("label.widget-label", has_text=SLIDER_LABEL))
-    assert slider.count() == 1, (
-        f"{CHAPTER} cell {index}: expected one live slider labelled {SLIDER_LABEL!r}; the output is:\n"
+    assert any(WIDGET_VIEW in o.get("data", {}) for o in outputs), (
+        f"{path} cell {index}: no live widget view among its outputs {outputs!r:.300}")
+    view = _live_view(session, index)
+    where = f"{path} cell {index}, slider {label!r}"
+    slider_box = view.locator(".widget-slider").filter(
+        has=page.locator("label.widget-label", has_text=label))
+    assert slider_box.count() == 1, (
+        f"{path} cell {index}: expected one live slider labelled {label!r}; the output is:\n"
         f"{view.inner_html()[:1500]}")
-    handle = slider.locator(".noUi-handle[role=slider]")
-    readout = slider.locator(".widget-readout")
+    handle = slider_box.locator(".noUi-handle[role=slider]")
+    readout = slider_box.locator(".widget-readout")
     img = view.locator("img.widget-image")
     img.wait_for(state="visible")
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     start = img.evaluate(_CAPTURE_JS, "start")
-    assert start["png"] and start["width"] > 100, f"the live figure is not a rendered PNG: {start}"
+    assert start["png"] and start["width"] > 100, f"{where}: the live figure is not a rendered PNG: {start}"
     pos0, text0 = float(handle.get_attribute("aria-valuenow")), readout.inner_text()
     vmax = float(handle.get_attribute("aria-valuemax"))
-    assert pos0 + 2 <= vmax, f"the slider starts at position {pos0} of {vmax:.0f}: no room for two steps"
+    assert pos0 + 2 <= vmax, f"{where}: starts at position {pos0} of {vmax:.0f}: no room for two steps"
 
     def step(key: str, name: str, prev: dict) -> tuple[dict, float, str]:
         """Press ``key`` on the focused slider handle; wait for the kernel's redraw; capture it."""
         handle.focus()
         handle.press(key)
-        # the new value goes to the kernel, which calls update(lr=...) and sends a new PNG
+        # the new value goes to the kernel, which calls update(...) and sends a new PNG
         try:
             page.wait_for_function("([img, src]) => img.src !== src && img.complete && img.naturalWidth > 0",
                                    arg=[img.element_handle(), prev["src"]], timeout=REDRAW * 1000,
                                    polling=200)
         except Exception:
             raise AssertionError(
-                f"the figure was not redrawn within {REDRAW} s after {key} on the slider (readout "
+                f"{where}: the figure was not redrawn within {REDRAW} s after {key} (readout "
                 f"{readout.inner_text()!r}): the kernel sent no new image; page errors: {session.errors}"
             ) from None
         frame = img.evaluate(_CAPTURE_JS, name)
-        assert frame["png"] and frame["width"] == start["width"], f"the redrawn figure: {frame}"
+        assert frame["png"] and frame["width"] == start["width"], f"{where}: the redrawn figure: {frame}"
         return frame, float(handle.get_attribute("aria-valuenow")), readout.inner_text()
 
     one, pos1, text1 = step("ArrowRight", "one", start)
     two, pos2, text2 = step("ArrowRight", "two", one)
     view.scroll_into_view_if_needed()
-    shot = shots_dir / "jupyterlab-ch03-lr-slider.png"
+    shot = shots_dir / f"jupyterlab-ch{session.chapter}-{slider}-slider.png"
     page.screenshot(path=str(shot))
     back, pos3, text3 = step("ArrowLeft", "back", two)
 
     assert [pos1, pos2, pos3] == [pos0 + 1, pos0 + 2, pos0 + 1], (
-        f"ArrowRight, ArrowRight, ArrowLeft moved the slider from {pos0} to {[pos1, pos2, pos3]}")
+        f"{where}: ArrowRight, ArrowRight, ArrowLeft moved it from {pos0} to {[pos1, pos2, pos3]}")
     assert len({text0, text1, text2}) == 3 and text3 == text1, (
-        f"the slider's readouts: {[text0, text1, text2, text3]}")
+        f"{where}: the readouts: {[text0, text1, text2, text3]}")
     # Both redraws come from the live kernel with the same encoder: they must differ where the
-    # figure moved, and the figure drawn again for the same η must be the same.
+    # figure moved, and the figure drawn again for the same value must be the same.
     moved = page.evaluate(_DIFF_JS, ["one", "two"])
     assert moved["same_size"] and moved["strong"] >= 100, (
-        f"the figure hardly changed when the learning rate moved from {text1} to {text2}: {moved} ({shot})")
+        f"{where}: the figure hardly changed when the slider moved from {text1} to {text2}: {moved} ({shot})")
     again = page.evaluate(_DIFF_JS, ["one", "back"])
     assert again["same_size"] and again["any"] == 0, (
-        f"moving back to {text1} did not redraw the same figure: {again}")
+        f"{where}: moving back to {text1} did not redraw the same figure: {again}")
+    # Back to the book's value, for the tests of the figure's other sliders.
+    _, pos4, text4 = step("ArrowLeft", "restored", back)
+    assert (pos4, text4) == (pos0, text0), f"{where}: a last step left gave {pos4} {text4!r}, not {pos0} {text0!r}"
 
 
+@by_chapter
 def test_no_console_errors_or_external_requests(session):
     errors = [e for e in session.errors if not any(known in e for known in KNOWN_CONSOLE_ERRORS)]
-    assert not errors, f"{CHAPTER} in JupyterLab logged:\n" + "\n".join(errors)
+    assert not errors, f"{session.path} in JupyterLab logged:\n" + "\n".join(errors)
     assert not session.external, (
-        "JupyterLab or the notebook asked for resources outside the local server (a learner offline "
-        "would miss them):\n" + "\n".join(sorted(set(session.external))))
+        f"JupyterLab or {session.path} asked for resources outside the local server (a learner "
+        "offline would miss them):\n" + "\n".join(sorted(set(session.external))))
