@@ -318,25 +318,44 @@ def run_child(threads, malloc, args):
     return json.loads(line[len("RESULT ") :])
 
 
-def import_times(n):
-    """Median wall time of fresh interpreters importing numpy, mathdl, and mathdl's stack."""
+def import_times(n, bytecode_caches=True):
+    """Median wall time of fresh interpreters importing numpy, mathdl, and mathdl's stack.
+
+    With ``bytecode_caches`` (what a reader normally sees) the .pyc caches are written first
+    and then used. Without, mathdl is imported from a copy that has no caches, under
+    PYTHONDONTWRITEBYTECODE=1, so every start compiles mathdl's sources again (as in an
+    environment that sets that variable and never wrote the caches); numpy keeps its caches.
+    """
+    import shutil
+    import tempfile
+
     snippets = {
         "numpy": "import numpy",
         "mathdl": "import numpy, mathdl",
         "mathdl+nn+optim": "import numpy, mathdl; mathdl.nn; mathdl.optim; mathdl.functional",
     }
     env = child_env("default", "as-is")
-    # Measure what a reader sees: with bytecode caches (.pyc). Without them (e.g. under
-    # PYTHONDONTWRITEBYTECODE=1) every start would recompile mathdl's sources.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    for code in snippets.values():  # warm-up: writes the caches
-        subprocess.run([sys.executable, "-c", code], env=env, check=True)
-    samples = {k: [] for k in snippets}
-    for _ in range(n):
-        for key, code in snippets.items():
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], env=env, check=True)
-            samples[key].append(time.perf_counter() - t0)
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = None
+        if bytecode_caches:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+        else:
+            cwd = tmp  # `python -c` looks in the working directory first
+            shutil.copytree(
+                os.path.join(ROOT, "mathdl"),
+                os.path.join(tmp, "mathdl"),
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+            env["PYTHONPATH"] = tmp
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for code in snippets.values():  # warm-up (writes the caches if allowed)
+            subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True)
+        samples = {k: [] for k in snippets}
+        for _ in range(n):
+            for key, code in snippets.items():
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True)
+                samples[key].append(time.perf_counter() - t0)
     return {k: 1e3 * statistics.median(v) for k, v in samples.items()}
 
 
@@ -486,14 +505,17 @@ def main():
         for line in summarise(one_thread, "cpu_median_ms", "CPU time, 1 thread"):
             print(line)
     n = 3 if args.quick else 15
-    times = import_times(n)
-    print(
-        f"\nimport time (fresh interpreter, .pyc caches warm, median of {n}): "
-        f"numpy {times['numpy']:.0f} ms, "
-        f"numpy+mathdl {times['mathdl']:.0f} ms (+{times['mathdl'] - times['numpy']:.0f} ms), "
-        f"numpy+mathdl with nn, optim, functional {times['mathdl+nn+optim']:.0f} ms "
-        f"(+{times['mathdl+nn+optim'] - times['numpy']:.0f} ms)"
-    )
+    print()
+    for caches, label in ((True, ".pyc caches warm"), (False, "mathdl without .pyc caches")):
+        times = import_times(n, bytecode_caches=caches)
+        print(
+            f"import time (fresh interpreter, {label}, median of {n}): "
+            f"numpy {times['numpy']:.0f} ms, "
+            f"numpy+mathdl {times['mathdl']:.0f} ms "
+            f"(+{times['mathdl'] - times['numpy']:.0f} ms), "
+            f"numpy+mathdl with nn, optim, functional {times['mathdl+nn+optim']:.0f} ms "
+            f"(+{times['mathdl+nn+optim'] - times['numpy']:.0f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -455,12 +455,21 @@ def relu_p(x):
 
     VJP: :math:`\bar x = g \odot [x > 0]`; as in PyTorch, relu′(0) = 0.  The
     indicator is computed as :math:`\operatorname{sign}(z) \in \{0, 1\}` (z ≥ 0),
-    a float array, which multiplies faster than a boolean mask.
+    a float array, which multiplies faster than a boolean mask, and is then
+    multiplied by g in place (one array of the size of x instead of two).
     """
     return np.maximum(x, 0)
 
 
-VJP_RULES[relu_p] = (lambda g, ans, x: g * np.sign(ans),)
+def _relu_vjp(g, ans, x):
+    d = np.sign(ans)
+    if d.dtype != g.dtype:  # g of a wider dtype: the product takes its dtype
+        return g * d
+    d *= g
+    return d
+
+
+VJP_RULES[relu_p] = (_relu_vjp,)
 
 
 def clip_p(x, min, max):
@@ -803,14 +812,17 @@ def _backward(root, g):
     if root._inputs is None:                  # backward() on a leaf: its gradient is g
         _store(root, g)
         return
-    grads = {id(root): g}
+    # The adjoints received so far, keyed by the tensors themselves: a Tensor hashes by
+    # identity (its == is elementwise, but a dict only calls it for equal hashes, that is
+    # for the same tensor).
+    grads = {root: g}
     leaves = []
     heap = [(-root._seq, root)]
     heappop, heappush = heapq.heappop, heapq.heappush
     rules_of = VJP_RULES
     while heap:
         node = heappop(heap)[1]
-        g = grads.pop(id(node))
+        g = grads.pop(node)
         if node._retain:
             _store(node, g)
         rules = rules_of[node._fn]
@@ -822,22 +834,21 @@ def _backward(root, g):
             if inp is None:
                 continue
             gi = rule(g, ans, *args)
-            key = id(inp)
-            prev = grads.get(key)
-            if prev is not None:
-                grads[key] = prev + gi
+            if inp in grads:                   # reached before: sum the adjoints
+                grads[inp] = grads[inp] + gi
             elif inp._inputs is None:          # first adjoint reaching a leaf
                 if gi is g or type(gi) is not np.ndarray or gi.base is not None:
                     gi = _owned(gi, g, inp.data)
-                grads[key] = gi
+                grads[inp] = gi
                 leaves.append(inp)
             else:                              # first adjoint reaching an inner node
-                grads[key] = _owned(gi, g, inp.data) if inp._retain else gi
+                grads[inp] = _owned(gi, g, inp.data) if inp._retain else gi
                 heappush(heap, (-inp._seq, inp))
     for leaf in leaves:
-        g = grads.pop(id(leaf))
-        if (leaf.grad is None and type(g) is np.ndarray and g.dtype == leaf.data.dtype
-                and g.shape == leaf.data.shape):
+        g = grads[leaf]
+        data = leaf.data
+        if (leaf.grad is None and type(g) is np.ndarray and g.dtype == data.dtype
+                and g.shape == data.shape):
             leaf.grad = g                      # the common case, inlined
         else:
             _store(leaf, g)
@@ -1038,7 +1049,9 @@ class Tensor:
                                    f"outputs, but this tensor has shape {self.shape}; pass "
                                    f"backward(grad) with grad of that shape, or reduce first "
                                    f"(e.g. .sum())")
-            g = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            g = np.array(1, dtype=self.data.dtype)
+            if self.data.ndim:  # a one-element tensor of shape (1,), (1, 1) ...
+                g = g.reshape(self.data.shape)
         else:
             g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
             if g.shape != self.data.shape:

@@ -23,7 +23,18 @@ import math
 
 import numpy as np
 
-from .autograd import VJP_RULES, Tensor, _apply, relu, sigmoid, tanh, unbroadcast
+from .autograd import (
+    VJP_RULES,
+    Tensor,
+    _apply,
+    _make,
+    _ones,
+    is_grad_enabled,
+    relu,
+    sigmoid,
+    tanh,
+    unbroadcast,
+)
 
 __all__ = [
     "relu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "logsumexp",
@@ -55,9 +66,10 @@ def _dim(dim, ndim, name, shape):
 
 def _lse(z, dim):
     """log Σ exp along dim, keepdims, computed as m + log Σ exp(z - m) with m = max."""
-    m = z.max(axis=dim, keepdims=True)
+    # (np.maximum.reduce and np.add.reduce are z.max and .sum without their Python wrappers)
+    m = np.maximum.reduce(z, axis=dim, keepdims=True)
     if math.isfinite(np.add.reduce(m, axis=None)):   # the usual case: every row has a finite max
-        return m + np.log(np.exp(z - m).sum(axis=dim, keepdims=True))
+        return m + np.log(np.add.reduce(np.exp(z - m), axis=dim, keepdims=True))
     m = np.where(np.isfinite(m), m, 0)          # rows of all -inf (or with +inf): no shift
     with np.errstate(divide="ignore"):          # log(0) = -inf is the right answer there
         return m + np.log(np.exp(z - m).sum(axis=dim, keepdims=True))
@@ -89,11 +101,36 @@ def _linear_vjp_W(g, ans, X, W, b):
     return X.T @ g
 
 
+def _linear_vjp_b(g, ans, X, W, b):
+    if g.ndim == 2 and g.dtype.itemsize >= 4:
+        # the column sums of g, as a product with a vector of ones: BLAS does it several
+        # times faster than g.sum(axis=0)
+        return _ones(g.shape[0], g.dtype) @ g
+    return unbroadcast(g, b.shape)
+
+
 VJP_RULES[linear_p] = (
     lambda g, ans, X, W, b: g @ W.T,
     _linear_vjp_W,
-    lambda g, ans, X, W, b: unbroadcast(g, b.shape),
+    _linear_vjp_b,
 )
+
+
+def _linear(X, W, b):
+    """The graph node of ``linear_p`` for tensors X, W and b (or None), shapes already checked.
+
+    The same as ``_apply(linear_p, X, W, b)``, spelled out: this is the hottest node of
+    an MLP, and for small layers such per-node Python work costs more than the arithmetic.
+    """
+    Xd, Wd = X.data, W.data
+    bd = None if b is None else b.data
+    Z = linear_p(Xd, Wd, bd)
+    x_in = X if X._requires_grad else None
+    w_in = W if W._requires_grad else None
+    b_in = b if b is not None and b._requires_grad else None
+    if (x_in is None and w_in is None and b_in is None) or not is_grad_enabled():
+        return _make(Z, None, None, None)
+    return _make(Z, linear_p, (x_in, w_in, b_in), (Xd, Wd, bd))
 
 
 def linear(input, weight, bias=None):
@@ -113,7 +150,9 @@ def linear(input, weight, bias=None):
         if bs not in ((ws[1],), ()):
             raise ValueError(f"linear: bias of shape {bs} does not match weight of shape {ws} "
                              f"(expected ({ws[1]},))")
-    return _apply(linear_p, X, weight, bias)
+    if isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor)):
+        return _linear(X, weight, bias)
+    return _apply(linear_p, X, weight, bias)  # arrays or numbers as constants
 
 
 # ---------------------------------------------------------------------------
@@ -276,18 +315,35 @@ def cross_entropy_p(z, y, reduction, logp):
     targets, :math:`\bar y = -\log\operatorname{softmax}(z)\, g / B`.
     """
     if y.dtype.kind in "iu":
-        loss = -_pick(logp, y)
+        logp_y = _pick(logp, y)
     else:
-        loss = -(y * logp).sum(axis=-1)
-    return _reduce(loss, reduction)
+        logp_y = (y * logp).sum(axis=-1)
+    return -_reduce(logp_y, reduction)  # (negated after the reduction: a number, not an array)
+
+
+_ROW_STARTS = {}
+
+
+def _flat_index(a, y):
+    """Flat indices of the entries a[b, y_b] of a C-contiguous (B, C) array: b C + y_b.
+
+    Faster than indexing with ``a[np.arange(B), y]``; the ``b C`` are cached per shape.
+    """
+    starts = _ROW_STARTS.get(a.shape)
+    if starts is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[a.shape] = np.arange(0, a.size, a.shape[1])
+        starts.flags.writeable = False
+    return starts + y
 
 
 def _pick(a, y):
     """The entries a[b, y_b] (or a[y] for 1-D a)."""
     if a.ndim == 1:
         return a[y]
-    if a.flags.c_contiguous:  # flat indices are faster than a[np.arange(B), y]
-        return a.ravel()[np.arange(0, a.size, a.shape[1]) + y]
+    if a.flags.c_contiguous:
+        return a.ravel()[_flat_index(a, y)]
     return a[np.arange(len(y)), y]
 
 
@@ -296,7 +352,7 @@ def _subtract_one_at(a, y):
     if a.ndim == 1:
         a[y] -= 1
     elif a.flags.c_contiguous:
-        a.ravel()[np.arange(0, a.size, a.shape[1]) + y] -= 1
+        a.ravel()[_flat_index(a, y)] -= 1
     else:
         a[np.arange(len(y)), y] -= 1
 
@@ -331,20 +387,38 @@ def _bad_class(name, z, t):
                      f"(valid: 0..{C - 1})")
 
 
+# signed and unsigned integer dtypes -> the unsigned dtype of the same size
+_UNSIGNED = {np.dtype(f"{kind}{n}"): np.dtype(f"u{n}") for kind in "iu" for n in (1, 2, 4, 8)}
+
+
+def _out_of_range(t, C):
+    """Whether some class index in t is negative or at least C."""
+    unsigned = _UNSIGNED.get(t.dtype)
+    if unsigned is None:
+        return t.min() < 0 or t.max() >= C
+    # one pass: read as unsigned, negative indices are huge
+    return np.maximum.reduce(t.view(unsigned), axis=None) >= C
+
+
 def _class_targets(name, z, target):
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    z_shape = z.data.shape
     if t.dtype.kind in "iu":
-        batch = z.shape[:-1]
+        batch = z_shape[:-1]
         if t.shape != batch:
             raise ValueError(f"{name}: class-index target must have shape {batch} for logits "
-                             f"of shape {z.shape}, got {t.shape}")
-        if t.size and (t.min() < 0 or t.max() >= z.shape[-1]):
+                             f"of shape {z_shape}, got {t.shape}")
+        if t.size and _out_of_range(t, z_shape[-1]):
             _bad_class(name, z, t)      # (negative indices would silently wrap around)
+        if t.dtype.kind == "u" and t.dtype.itemsize >= np.dtype(np.intp).itemsize:
+            # uint64 + int64 is float64 in numpy, which cannot index: the indices (all below
+            # C, checked above) as intp instead
+            t = t.astype(np.intp)
         return t
     if t.dtype.kind == "f":
-        if t.shape != z.shape:
+        if t.shape != z_shape:
             raise ValueError(f"{name}: a probability target must have the logits' shape "
-                             f"{z.shape}, got {t.shape} (class indices must be an integer "
+                             f"{z_shape}, got {t.shape} (class indices must be an integer "
                              "array)")
         return target if isinstance(target, Tensor) else t
     raise TypeError(f"{name}: target must be integer class indices or float class "
@@ -360,10 +434,18 @@ def cross_entropy(input, target, reduction="mean"):
     """
     _check_reduction("cross_entropy", reduction)
     z = _tensor(input, "cross_entropy")
-    if z.ndim not in (1, 2):
+    zd = z.data
+    if zd.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must have shape (B, C) or (C,), got {z.shape}")
     y = _class_targets("cross_entropy", z, target)
-    return _apply(cross_entropy_p, z, y, reduction, log_softmax_p(z.data, -1))
+    logp = log_softmax_p(zd, -1)
+    if isinstance(y, Tensor):  # probabilities as a tensor, which may need a gradient too
+        return _apply(cross_entropy_p, z, y, reduction, logp)
+    # _apply(cross_entropy_p, z, y, reduction, logp), spelled out for this frequent case
+    loss = cross_entropy_p(zd, y, reduction, logp)
+    if z._requires_grad and is_grad_enabled():
+        return _make(loss, cross_entropy_p, (z, None, None, None), (zd, y, reduction, logp))
+    return _make(loss, None, None, None)
 
 
 def nll_loss_p(logp, y, reduction):

@@ -29,8 +29,8 @@ import numpy as np
 
 from . import functional
 from . import init as _init
-from .autograd import Tensor, _apply, relu, sigmoid, tanh
-from .functional import linear_p
+from .autograd import Tensor, relu, sigmoid, tanh
+from .functional import _linear
 
 __all__ = [
     "Parameter",
@@ -404,14 +404,17 @@ class Linear(Module):
 
     def forward(self, X):
         """:math:`Z = XW + b` for ``X`` of shape ``(..., in_features)``."""
-        shape = getattr(X, "shape", None)
+        is_tensor = isinstance(X, Tensor)
+        shape = X.data.shape if is_tensor else getattr(X, "shape", None)
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear: input of shape {shape} does not end with in_features={self.in_features}"
             )
+        if not is_tensor:
+            X = Tensor(X)  # an array: wrapped (not copied), as a constant of the graph
         # functional.linear(X, W, b) without re-checking W and b, whose shapes this layer
         # fixes: one fused graph node for X @ W + b instead of two.
-        return _apply(linear_p, X, self.weight, self.bias)
+        return _linear(X, self.weight, self.bias)
 
     def extra_repr(self):
         return (

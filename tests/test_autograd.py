@@ -546,6 +546,19 @@ def test_relu_derivative_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
 
 
+def test_relu_backward_with_a_wider_or_narrower_upstream_dtype():
+    """relu's VJP multiplies the mask by g in place when the dtypes agree; a g of another
+    dtype must give the same numbers, not be truncated into the mask's dtype."""
+    w = np.array([0.1, 1e-9, 3.0, -2.5])  # 1e-9 + 1 is not representable in float32
+    for x_dtype, w_dtype in ((np.float32, np.float64), (np.float64, np.float32),
+                             (np.float32, np.float32)):
+        x = mdl.tensor(np.array([-1.0, 0.5, 0.0, 2.0], x_dtype), requires_grad=True)
+        (x.relu() * mdl.tensor(w.astype(w_dtype))).sum().backward()
+        expect = np.where(x.data > 0, w.astype(w_dtype), 0).astype(x_dtype)
+        assert x.grad.dtype == x_dtype
+        np.testing.assert_array_equal(x.grad, expect)
+
+
 def test_abs_derivative_at_zero_is_zero():
     x = mdl.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     mdl.abs(x).sum().backward()

@@ -289,6 +289,12 @@ def test_target_errors_are_clear():
         F.cross_entropy(z, np.array([0, 4, 1]))
     with pytest.raises(ValueError, match="target class -1 is out of range"):
         F.cross_entropy(z, np.array([0, -1, 1]))
+    for dtype in ("int8", "uint8", "int32", ">i4", "uint64"):   # every integer dtype is checked
+        with pytest.raises(ValueError, match="target class 4 is out of range for 4 classes"):
+            F.cross_entropy(z, np.array([0, 4, 1], dtype=dtype))
+    for dtype in ("int8", "int32", ">i4"):
+        with pytest.raises(ValueError, match="target class -1 is out of range"):
+            F.cross_entropy(z, np.array([0, -1, 1], dtype=dtype))
     with pytest.raises(ValueError, match=r"class-index target must have shape \(3,\) for logits "
                                          r"of shape \(3, 4\), got \(3, 1\)"):
         F.cross_entropy(z, np.zeros((3, 1), int))
@@ -394,3 +400,20 @@ def test_cross_entropy_with_non_contiguous_logits():
     tloss.backward()
     np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", ">i4", "int64", "uint64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_any_integer_target_dtype(dtype, reduction):
+    """Class indices of any integer dtype give the int64 result, loss and gradient."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 4))
+    labels = np.array([0, 3, 1, 2, 3])
+    ref = mdl.tensor(logits, requires_grad=True)
+    ref_loss = F.cross_entropy(ref, labels, reduction=reduction)
+    ref_loss.sum().backward()
+    z = mdl.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(z, labels.astype(dtype), reduction=reduction)
+    loss.sum().backward()
+    np.testing.assert_array_equal(loss.data, ref_loss.data)
+    np.testing.assert_array_equal(z.grad, ref.grad)

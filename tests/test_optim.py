@@ -362,6 +362,33 @@ def test_updates_in_place_and_keep_dtype():
                 assert v.dtype == np.float32, name
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lr", [0.1, np.float64(0.1), np.float32(0.1)])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_large_parameters_same_as_small(dtype, lr, momentum):
+    """SGD writes lr * grad for large parameters into a reused array (optim._SCRATCH_BYTES):
+    the updates must be those of the plain formula, step after step, also for an lr whose
+    dtype is wider than the parameter's, and also for two parameters of the same shape."""
+    n = 2 * optim._SCRATCH_BYTES // np.dtype(dtype).itemsize  # above the threshold
+    rng = np.random.default_rng(1)
+    params = [mdl.nn.Parameter(rng.normal(size=n).astype(dtype)) for _ in range(2)]
+    expect = [p.data.copy() for p in params]
+    bufs = [None, None]
+    opt = optim.SGD(params, lr=lr, momentum=momentum)
+    for _ in range(3):
+        for i, p in enumerate(params):
+            g = rng.normal(size=n).astype(dtype)
+            p.grad = g.copy()
+            if momentum:
+                bufs[i] = g if bufs[i] is None else momentum * bufs[i] + g
+                g = bufs[i]
+            expect[i] = (expect[i] - lr * g).astype(dtype)  # as `param -= lr * grad` does
+        opt.step()
+    for p, e in zip(params, expect):
+        assert p.dtype == dtype
+        np.testing.assert_array_equal(p.data, e)
+
+
 def test_step_does_not_modify_grad():
     p = _param()
     g = np.full(3, 2.0)

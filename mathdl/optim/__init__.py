@@ -53,6 +53,14 @@ def _is_parameter(p):
     return isinstance(getattr(p, "data", None), np.ndarray) and hasattr(p, "grad")
 
 
+# An update such as ``param -= lr * grad`` makes a temporary array of the parameter's size
+# at every step, and glibc's allocator gives such large blocks back to the OS and faults them
+# in again (shared/PITFALLS.md).  From this size on, ``Optimizer._scaled`` writes the
+# temporary into an array kept from step to step instead: a float64 784-512-256-10 SGD step
+# then took 12.6 ms instead of 14.6 (about 1300 page faults fewer).
+_SCRATCH_BYTES = 1 << 17  # 128 KiB, glibc's default threshold for returning memory
+
+
 def _check_real(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"Invalid {name}: expected a real number, got {value!r}")
@@ -85,6 +93,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._opt_called = False  # set by step(); lets a scheduler warn about call order
+        self._scratch = {}  # (shape, dtype) -> reused array for large temporaries, see _scaled
         if _is_parameter(params):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors "
@@ -217,6 +226,19 @@ class Optimizer:
     def _update(self, param, grad, state, group):
         """Update the array ``param`` in place from ``grad``; ``state`` is its buffer dict."""
         raise NotImplementedError
+
+    def _scaled(self, a, x):
+        """``a * x`` for a large array ``x``, written into a reused array (see _SCRATCH_BYTES).
+
+        The result is only valid until the next call: use it at once, as in
+        ``param -= self._scaled(lr, grad)``.
+        """
+        if np.result_type(a, x) != x.dtype:  # e.g. a float64 lr with a float32 x
+            return a * x
+        out = self._scratch.get((x.shape, x.dtype))
+        if out is None:
+            out = self._scratch[x.shape, x.dtype] = np.empty(x.shape, x.dtype)
+        return np.multiply(x, a, out=out)
 
     # --- saving and restoring -------------------------------------------------------
     def state_dict(self):
@@ -381,7 +403,10 @@ class SGD(Optimizer):
                 grad = grad + momentum * buf
             else:
                 grad = buf
-        param -= lr * grad
+        if grad.nbytes < _SCRATCH_BYTES:
+            param -= lr * grad
+        else:
+            param -= self._scaled(lr, grad)  # lr * grad in a reused array, see _SCRATCH_BYTES
 
 
 class Adagrad(Optimizer):
