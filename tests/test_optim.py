@@ -384,7 +384,7 @@ def test_sgd_large_parameters_same_as_small(dtype, lr, momentum):
                 g = bufs[i]
             expect[i] = (expect[i] - lr * g).astype(dtype)  # as `param -= lr * grad` does
         opt.step()
-    for p, e in zip(params, expect):
+    for p, e in zip(params, expect, strict=True):
         assert p.dtype == dtype
         np.testing.assert_array_equal(p.data, e)
 
