@@ -38,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -318,8 +319,9 @@ def run_child(threads, malloc, args):
     return json.loads(line[len("RESULT ") :])
 
 
-def import_times(n, bytecode_caches=True):
-    """Median wall time of fresh interpreters importing numpy, mathdl, and mathdl's stack.
+def import_times(n, bytecode_caches=True, torch=False):
+    """Median wall time of fresh interpreters importing numpy, mathdl, and mathdl's stack
+    (and torch, for comparison, if ``torch``).
 
     With ``bytecode_caches`` (what a reader normally sees) the .pyc caches are written first
     and then used. Without, mathdl is imported from a copy that has no caches, under
@@ -334,6 +336,8 @@ def import_times(n, bytecode_caches=True):
         "mathdl": "import numpy, mathdl",
         "mathdl+nn+optim": "import numpy, mathdl; mathdl.nn; mathdl.optim; mathdl.functional",
     }
+    if torch:
+        snippets["torch"] = "import torch"
     env = child_env("default", "as-is")
     with tempfile.TemporaryDirectory() as tmp:
         cwd = None
@@ -507,7 +511,8 @@ def main():
     n = 3 if args.quick else 15
     print()
     for caches, label in ((True, ".pyc caches warm"), (False, "mathdl without .pyc caches")):
-        times = import_times(n, bytecode_caches=caches)
+        with_torch = caches and importlib.util.find_spec("torch") is not None
+        times = import_times(n, bytecode_caches=caches, torch=with_torch)
         print(
             f"import time (fresh interpreter, {label}, median of {n}): "
             f"numpy {times['numpy']:.0f} ms, "
@@ -515,6 +520,7 @@ def main():
             f"(+{times['mathdl'] - times['numpy']:.0f} ms), "
             f"numpy+mathdl with nn, optim, functional {times['mathdl+nn+optim']:.0f} ms "
             f"(+{times['mathdl+nn+optim'] - times['numpy']:.0f} ms)"
+            + (f"; for comparison, torch {times['torch']:.0f} ms" if with_torch else "")
         )
 
 
