@@ -249,7 +249,9 @@ def logsumexp(input, dim=-1, keepdim=False):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return np.add.reduce(loss, axis=None) / loss.size if loss.size else loss.mean()
+        if loss.size:
+            return np.add.reduce(loss, axis=None) / loss.size
+        return np.full((), np.nan, loss.dtype)  # the mean of nothing, as PyTorch: nan, no warning
     if reduction == "sum":
         return np.add.reduce(loss, axis=None)
     return loss
@@ -258,7 +260,7 @@ def _reduce(loss, reduction):
 def _reduce_vjp(g, reduction, n):
     """Adjoint of the per-example loss given the adjoint g of the reduced loss."""
     if reduction == "mean":
-        return g / n
+        return g / n if n else g  # (n = 0: an empty batch, whose gradient is empty anyway)
     return g  # 'sum': every term gets g; 'none': g already has the per-example shape
 
 
@@ -318,7 +320,9 @@ def cross_entropy_p(z, y, reduction, logp):
         logp_y = _pick(logp, y)
     else:
         logp_y = (y * logp).sum(axis=-1)
-    return -_reduce(logp_y, reduction)  # (negated after the reduction: a number, not an array)
+    # negated after the reduction (a number, not an array), as 0 - x: the sum over an empty
+    # batch is then 0, not -0
+    return 0.0 - _reduce(logp_y, reduction)
 
 
 _ROW_STARTS = {}
@@ -360,7 +364,9 @@ def _subtract_one_at(a, y):
 def _ce_scale(g, z, reduction):
     if reduction == "none":
         return g[..., None]
-    return g / z.shape[0] if reduction == "mean" and z.ndim == 2 else g
+    if reduction == "mean" and z.ndim == 2 and z.shape[0]:  # (an empty batch: no scaling)
+        return g / z.shape[0]
+    return g
 
 
 def _cross_entropy_vjp_z(g, ans, z, y, reduction, logp):

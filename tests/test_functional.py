@@ -417,3 +417,27 @@ def test_cross_entropy_any_integer_target_dtype(dtype, reduction):
     loss.sum().backward()
     np.testing.assert_array_equal(loss.data, ref_loss.data)
     np.testing.assert_array_equal(z.grad, ref.grad)
+
+
+@pytest.mark.filterwarnings("error")  # no RuntimeWarning from numpy's empty mean or 1/0
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("loss, target", [
+    (F.cross_entropy, np.zeros(0, int)),
+    (F.cross_entropy, np.zeros((0, 3))),
+    (F.mse_loss, np.zeros((0, 3))),
+    (F.binary_cross_entropy_with_logits, np.zeros((0, 3))),
+])
+def test_losses_of_an_empty_batch_are_pytorchs(loss, target, reduction):
+    """As in PyTorch: the mean over no examples is nan, the sum is +0, 'none' is empty, and
+    the gradient is an empty array; no warnings."""
+    z = mdl.tensor(np.zeros((0, 3)), requires_grad=True)
+    out = loss(z, target, reduction=reduction)
+    if reduction == "mean":
+        assert np.isnan(out.item())
+    elif reduction == "sum":
+        assert out.item() == 0.0 and not np.signbit(out.item())
+    else:
+        assert out.shape == target.shape[:1] or out.shape == target.shape
+        assert out.data.size == 0
+    out.sum().backward()
+    assert z.grad.shape == (0, 3)
