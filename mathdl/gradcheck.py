@@ -82,9 +82,11 @@ def _scalar(v):
 def relative_error(a, b):
     r"""Relative error :math:`\|a - b\| / (\|a\| + \|b\|)` of two arrays (Euclidean norms).
 
-    0 when both are zero.  For gradients computed in float64, a correct
-    hand-written gradient against :func:`numerical_grad` typically gives
-    :math:`10^{-8}` or less; :math:`10^{-2}` or more means a bug.
+    0 when both are zero.  For gradients computed in float64 against
+    :func:`numerical_grad` with a step near :math:`10^{-5}`, the rule of thumb of the
+    book (chapter 6): below :math:`10^{-7}` the gradient is correct, :math:`10^{-7}` to
+    :math:`10^{-4}` is suspicious (a kink near the point, or a poor step), above
+    :math:`10^{-4}` it has a bug.
     Returns a Python float.
     """
     a = np.asarray(a.data if isinstance(a, Tensor) else a, dtype=np.float64)
