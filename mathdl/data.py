@@ -48,9 +48,12 @@ def load_digits(scale=True, return_images=False):
     r"""The UCI optical handwritten digits: ``X`` (1797, 64) float64 and ``y`` (1797,) int64.
 
     Each row of ``X`` is an 8×8 grey-scale image read row by row. The raw pixels are integers
-    0..16, the number of "on" pixels in a 4×4 block of a 32×32 bitmap of a digit written by
-    one of 43 people (Alpaydin & Kaynak, 1998). ``y`` holds the digit, 0..9; the classes are
-    close to balanced (174 to 183 images each).
+    0..16, the number of "on" pixels in a 4×4 block of a 32×32 bitmap of a handwritten digit
+    (Alpaydin & Kaynak, 1998). These 1797 images are the UCI *test* set, written by 13 people;
+    30 other people (43 in all) wrote the separate 3823-image UCI training set, which is not
+    shipped. The file does not record who wrote each image, so a random split puts the same 13
+    writers in every part. ``y`` holds the digit, 0..9; the classes are close to balanced (174
+    to 183 images each).
 
     **Scaling.** With ``scale=True`` (default) the pixels are divided by 16, so ``X`` lies in
     :math:`[0, 1]`: a fixed, data-independent map that keeps zero as "no ink" and is the same
