@@ -1,7 +1,7 @@
 """The PyTorch appendix runs to the end without PyTorch (Binder users), skipping the comparison.
 
 With PyTorch installed, strict nbval over book/appendix_pytorch.ipynb already checks the parity claims
-(one training step and the cosine schedule agree to 1e-12). Here the notebook is executed in a fresh
+(three training steps and the cosine schedule agree to 1e-12). Here the notebook is executed in a fresh
 kernel in which ``import torch`` fails, and must still pass every cell and say why it skipped.
 """
 
