@@ -215,10 +215,10 @@ def hvp(loss_fn, params, v, eps=1e-5):
 
     .. math::
 
-        H\mathbf{v} \approx \frac{\nabla L(\boldsymbol\theta + t\mathbf{v})
-        - \nabla L(\boldsymbol\theta - t\mathbf{v})}{2t}, \qquad t = \varepsilon_{\rm step} / \|\mathbf{v}\|,
+        H\mathbf{v} \approx \frac{\nabla L(\boldsymbol\theta + h\mathbf{v})
+        - \nabla L(\boldsymbol\theta - h\mathbf{v})}{2h}, \qquad h = \varepsilon_{\rm step} / \|\mathbf{v}\|,
 
-    with error :math:`O(t^2\|\mathbf{v}\|^3)` from the third derivatives of :math:`L`
+    with error :math:`O(h^2\|\mathbf{v}\|^3)` from the third derivatives of :math:`L`
     (none for a quadratic loss) plus rounding. Cost: two gradients. This replaces
     Pearlmutter's (1994) exact forward-over-reverse product, which would need
     double-backward support in ``mathdl.autograd``.
@@ -232,7 +232,7 @@ def hvp(loss_fn, params, v, eps=1e-5):
     v : list
         The direction: arrays with the shapes of ``params``.
     eps : float
-        Norm of the perturbation :math:`t\mathbf{v}` (default 1e-5).
+        Norm of the perturbation :math:`h\mathbf{v}` (default 1e-5).
 
     Returns
     -------
