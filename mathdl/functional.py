@@ -361,12 +361,15 @@ def _subtract_one_at(a, y):
         a[np.arange(len(y)), y] -= 1
 
 
+def _n_examples(z):
+    """The number of examples in a (B, C) array of logits, or 1 for a single (C,) one."""
+    return z.shape[0] if z.ndim == 2 else 1
+
+
 def _ce_scale(g, z, reduction):
     if reduction == "none":
         return g[..., None]
-    if reduction == "mean" and z.ndim == 2 and z.shape[0]:  # (an empty batch: no scaling)
-        return g / z.shape[0]
-    return g
+    return _reduce_vjp(g, reduction, _n_examples(z))
 
 
 def _cross_entropy_vjp_z(g, ans, z, y, reduction, logp):
@@ -465,7 +468,7 @@ def nll_loss_p(logp, y, reduction):
 
 def _nll_vjp(g, ans, logp, y, reduction):
     out = np.zeros(logp.shape, dtype=np.result_type(logp, g))
-    scale = g / logp.shape[0] if reduction == "mean" and logp.ndim == 2 else g
+    scale = _reduce_vjp(g, reduction, _n_examples(logp))
     if logp.ndim == 2:
         out[np.arange(len(y)), y] = -scale
     else:

@@ -424,6 +424,7 @@ def test_cross_entropy_any_integer_target_dtype(dtype, reduction):
 @pytest.mark.parametrize("loss, target", [
     (F.cross_entropy, np.zeros(0, int)),
     (F.cross_entropy, np.zeros((0, 3))),
+    (F.nll_loss, np.zeros(0, int)),
     (F.mse_loss, np.zeros((0, 3))),
     (F.binary_cross_entropy_with_logits, np.zeros((0, 3))),
 ])
