@@ -4,8 +4,8 @@ A small, readable, numpy-only reverse-mode autograd with PyTorch's API
 (``Tensor``, ``nn``, ``functional``, ``init``, ``optim``), plus what the
 book's chapters use: finite differences (``calculus``), gradient checking
 (``gradcheck``), loss-landscape tools (``landscape``), small offline data sets
-(``data``), plotting and slider helpers (``viz``, ``widgets``) and the exercise
-checks (``exercises``).
+(``data``), the book's claims and rounded glue (``claims``), plotting and slider
+helpers (``viz``, ``widgets``) and the exercise checks (``exercises``).
 
 Submodules are imported on first use (PEP 562), so ``import mathdl`` costs
 little more than ``import numpy``; matplotlib and ipywidgets are only imported
@@ -43,7 +43,7 @@ _ATTRS = {
 }
 _SUBMODULES = (
     "autograd", "functional", "init", "nn", "optim", "gradcheck", "calculus",
-    "landscape", "data", "viz", "widgets", "exercises",
+    "landscape", "data", "claims", "viz", "widgets", "exercises",
 )
 
 __all__ = sorted(set(_ATTRS) | set(_SUBMODULES))

@@ -12,7 +12,8 @@ temporary file next to it, then renamed over it. If a cell fails (or the run is 
 the original notebook is left untouched and the failing cell is reported.
 
 CI re-executes every notebook under strict nbval and compares each output with the stored one,
-so run this after every edit of a chapter and commit the refreshed notebook.
+so run this after every edit of a chapter and commit the refreshed notebook. It then rewrites
+book/claims.md (scripts/claims_page.py) from the claim records stored in the notebooks.
 
 Exit status: 0 if every notebook was refreshed, 1 if any failed, 2 on a usage error.
 """
@@ -132,6 +133,10 @@ def main(argv=None) -> int:
             print(f"FAILED after {seconds:.1f} s, file left unchanged\n    {message}", flush=True)
     print(f"{len(paths) - failures}/{len(paths)} notebooks refreshed "
           f"in {time.perf_counter() - total:.1f} s")
+    # The page "Claims checked in this book" is made from the claim records stored in the notebooks.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import claims_page
+    claims_page.main([])
     return 1 if failures else 0
 
 

@@ -19,7 +19,7 @@ import mathdl
 
 PACKAGE = Path(mathdl.__file__).parent
 LAYERS = ["autograd", "functional", "init", "nn", "optim", "gradcheck", "calculus",
-          "landscape", "data", "viz", "widgets", "exercises"]
+          "landscape", "data", "claims", "viz", "widgets", "exercises"]
 HEAVY = {"matplotlib", "ipywidgets", "IPython", "torch"}
 
 
