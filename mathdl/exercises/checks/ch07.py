@@ -103,6 +103,35 @@ def _check_softmax(softmax):
         hint = _AXIS_HINT if T.close(got, _softmax(Z, axis=-1), rtol=1e-9) else None
         T.expect_close(got, _softmax(Z, axis=0), "softmax(Z, axis=0)", rtol=1e-10, atol=1e-15, hint=hint)
 
+    # 3-D input (the prompt says "any shape"): the default axis is the LAST one (2, not 1), and an explicit
+    # middle axis must be honoured; a hard-coded axis=1, a reshape to 2-D or a transpose passes 1-D and 2-D
+    Z = rng.normal(size=(2, 3, 4)) * 2
+    for axis in (None, 1, 0):
+        what = ("softmax(Z)" if axis is None else f"softmax(Z, axis={axis})") + " for Z of shape (2, 3, 4)"
+        ref = _softmax(Z, axis=-1 if axis is None else axis)
+        try:
+            got = _quiet(softmax, Z.copy()) if axis is None else _quiet(softmax, Z.copy(), axis=axis)
+        except ValueError as exc:
+            raise Wrong(f"{what} raised ValueError: {exc}",
+                        hint="for a 3-D array normalise along `axis` with keepdims=True; do not reshape to "
+                             "2-D or transpose (that only works for 2-D inputs)") from None
+        got = _array(got, what, Z.shape)
+        if not T.close(got, ref, rtol=1e-10, atol=1e-15):
+            sums = [k for k in range(3) if T.close(got.sum(axis=k), np.ones(Z.shape[:k] + Z.shape[k + 1:]),
+                                                  rtol=1e-9)]
+            wanted = 2 if axis is None else axis
+            if sums and wanted not in sums:
+                raise Wrong(f"{what}: the slices along axis {sums[0]} sum to 1, expected those along axis "
+                            f"{wanted}", hint=_AXIS_HINT + f"; for a 3-D array the default is axis 2, "
+                            f"and an explicit axis must be used as given (normalised along axis {sums[0]} "
+                            f"instead)")
+            e = np.exp(Z - Z.max())
+            if T.close(got, e / e.sum(), rtol=1e-9, atol=1e-15):
+                raise Wrong(f"{what}: the whole array sums to 1", hint=_GLOBAL_HINT)
+            T.expect_close(got, ref, what, rtol=1e-10, atol=1e-15,
+                           hint="subtract the maximum along `axis` (keepdims=True) and divide by the sum "
+                                "along the same axis; this must work for arrays of any number of dimensions")
+
     # large logits: the naive form overflows
     Z = np.array([[1000.0, 999.0, 998.0]])
     got = _array(_quiet(softmax, Z.copy()), "softmax([[1000, 999, 998]])", Z.shape)
@@ -122,7 +151,7 @@ def _check_softmax(softmax):
         if _nonfinite(got):
             raise Wrong("softmax([[1000, 999], [0, 1]]) contains NaN or inf", hint=_MAX_HINT)
         T.expect_close(got, _softmax(Z), "softmax([[1000, 999], [0, 1]])", rtol=1e-10, atol=1e-15)
-    return "finite and exact on 1-D, 2-D, both axes and logits up to 1000"
+    return "finite and exact on 1-D, 2-D and 3-D arrays, every axis, and logits up to 1000"
 
 
 # --------------------------------------------------------------------------------------

@@ -106,6 +106,10 @@ def _check_max_stable_lr_momentum(max_stable_lr_momentum):
         if beta > 0 and T.isclose_scalar(got, (2 - 2 * beta) / lam, rel_tol=1e-10):
             raise Wrong(msg, hint="momentum enlarges the stable range: the bound is 2 + 2β, not 2 − 2β "
                                   "(it comes from p(−1) = 2 + 2β − ηλ > 0)")
+        if beta > 0 and T.isclose_scalar(got, 2 / (lam * (1 - beta)), rel_tol=1e-10):
+            raise Wrong(msg, hint="2/(λ_max(1 − β)) divides gradient descent's bound by 1 − β, the gain of the "
+                                  "effective learning rate along a CONSTANT gradient; stability is decided by "
+                                  "the alternating direction: p(−1) = 2 + 2β − ηλ > 0, so η < (2 + 2β)/λ_max")
         if T.isclose_scalar(got, ref * lam * lam, rel_tol=1e-10) or T.isclose_scalar(got, (2 + 2 * beta) * lam,
                                                                                          rel_tol=1e-10):
             raise Wrong(msg, hint="divide by λ_max: the condition is on the product ηλ_max < 2 + 2β")
