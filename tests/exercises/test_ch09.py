@@ -3,24 +3,11 @@
 import math
 
 import numpy as np
-import pytest
 
-from mathdl.exercises import check, get_exercise, run_check
+import mathdl as mdl
+from mathdl.exercises import check
 
-
-def run(ex_id, *objs):
-    return run_check(get_exercise(ex_id), objs)
-
-
-def expect_hint(ex_id, fn, fragment):
-    res = run(ex_id, fn)
-    assert res.status == "failed", res.line()
-    assert res.hint and fragment in res.hint, res.line()
-    return res
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 9.k: not yet")
+from .conftest import Right, Wrong, expect_hint, run, stub
 
 
 # ---- 9.1 Xavier uniform bound ------------------------------------------------------------------
@@ -34,26 +21,11 @@ def test_91_reference_passes(capsys):
 
 
 def test_91_stub_not_attempted():
-    assert run("9.1", _stub).status == "not attempted"
-
-
-@pytest.mark.parametrize("fn, fragment", [
-    (lambda n_in, n_out: 1 / math.sqrt(n_in), "'standard' bound"),
-    (lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)), "standard deviation"),
-    (lambda n_in, n_out: 6 / (n_in + n_out), "square root"),
-    (lambda n_in, n_out: 2 / (n_in + n_out), "Xavier's variance"),
-    (lambda n_in, n_out: math.sqrt(6 / n_in), "not n_in alone"),
-    (lambda n_in, n_out: math.sqrt(3 / n_in), "LeCun"),
-    (lambda n_in, n_out: math.sqrt(6 / n_out), "not n_out alone"),
-    (lambda n_in, n_out: math.sqrt(3 / (n_in + n_out)), "average fan"),
-])
-def test_91_wrong_answers(fn, fragment):
-    expect_hint("9.1", fn, fragment)
+    assert run("9.1", stub).status == "not attempted"
 
 
 def test_91_returns_none():
-    res = run("9.1", lambda n_in, n_out: None)
-    assert res.status == "failed" and "return" in (res.hint or ""), res.line()
+    expect_hint("9.1", lambda n_in, n_out: None, "return")
 
 
 # ---- 9.2 He normal ----------------------------------------------------------------------------
@@ -67,8 +39,6 @@ def test_92_reference_passes(capsys):
 
 
 def test_92_mathdl_kaiming_normal_passes():
-    import mathdl as mdl
-
     def he_via_mathdl(n_in, n_out, rng):
         return mdl.init.kaiming_normal_(np.empty((n_in, n_out)), nonlinearity="relu", rng=rng)
 
@@ -76,23 +46,7 @@ def test_92_mathdl_kaiming_normal_passes():
 
 
 def test_92_stub_not_attempted():
-    assert run("9.2", _stub).status == "not attempted"
-
-
-@pytest.mark.parametrize("fn, fragment", [
-    (lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / n_out), size=(n_in, n_out)), "fan-out"),
-    (lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(1.0 / n_in), size=(n_in, n_out)), "factor 2"),
-    (lambda n_in, n_out, rng: rng.normal(0.0, 2.0 / n_in, size=(n_in, n_out)), "standard deviation"),
-    (lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / (n_in + n_out)), size=(n_in, n_out)), "Xavier"),
-    (lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_out, n_in)), "transpose"),
-    (lambda n_in, n_out, rng: rng.uniform(-math.sqrt(6.0 / n_in), math.sqrt(6.0 / n_in), size=(n_in, n_out)),
-     "uniform"),
-    (lambda n_in, n_out, rng: np.random.default_rng().normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out)),
-     "generator you are given"),
-    (lambda n_in, n_out, rng: np.full((n_in, n_out), math.sqrt(2.0 / n_in)), "independent"),
-])
-def test_92_wrong_answers(fn, fragment):
-    expect_hint("9.2", fn, fragment)
+    assert run("9.2", stub).status == "not attempted"
 
 
 def test_92_wrong_type():
@@ -114,7 +68,7 @@ def test_93_reference_passes(capsys):
 
 
 def test_93_stub_not_attempted():
-    assert run("9.3", _stub).status == "not attempted"
+    assert run("9.3", stub).status == "not attempted"
 
 
 def _relu_D_halvings(q0, n_in, var_w, D, activation="relu"):
@@ -137,17 +91,71 @@ def _one_layer_short(q0, n_in, var_w, D, activation="relu"):
     return q0 * (n_in * var_w) ** (D - 1) * (0.5 ** (D - 1) if activation == "relu" else 1)
 
 
-@pytest.mark.parametrize("fn, fragment", [
-    (_relu_D_halvings, "halve D - 1 times"),
-    (_no_relu_factor, "forgot the ReLU"),
-    (_squared_var, "already a variance"),
-    (_always_halve, "no ReLU"),
-    (_one_layer_short, "each of the D layers"),
-])
-def test_93_wrong_answers(fn, fragment):
-    expect_hint("9.3", fn, fragment)
-
-
 def test_93_wrong_signature():
-    res = run("9.3", lambda q0, D: q0)
-    assert res.status == "failed" and "signature" in (res.hint or ""), res.line()
+    expect_hint("9.3", lambda q0, D: q0, "signature")
+
+
+# ---- the tables (conftest.py): each wrong answer fails with the hint that names its mistake ----------------
+def _he_standard_normal(n_in, n_out, rng):      # right: standard normals scaled by the std
+    return rng.standard_normal((n_in, n_out)) * math.sqrt(2.0 / n_in)
+
+
+def _moment_loop(q0, n_in, var_w, D, activation="relu"):   # right: layer by layer, as the recursion reads
+    q = q0
+    for layer in range(1, D + 1):
+        if activation == "relu" and layer > 1:
+            q = q / 2                          # the ReLU in front of layer `layer`
+        q = q * n_in * var_w
+    return q
+
+
+WRONG_ANSWERS = {
+    "9.1": [
+        Wrong(lambda n_in, n_out: 1 / math.sqrt(n_in), "'standard' bound", "the standard bound 1/sqrt(n_in)"),
+        Wrong(lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)), "standard deviation", "the std instead of the bound"),
+        Wrong(lambda n_in, n_out: 6 / (n_in + n_out), "square root", "no square root"),
+        Wrong(lambda n_in, n_out: 2 / (n_in + n_out), "Xavier's variance", "the variance instead of the bound"),
+        Wrong(lambda n_in, n_out: math.sqrt(6 / n_in), "not n_in alone", "fan-in only"),
+        Wrong(lambda n_in, n_out: math.sqrt(3 / n_in), "LeCun", "LeCun's bound sqrt(3/n_in)"),
+        Wrong(lambda n_in, n_out: math.sqrt(6 / n_out), "not n_out alone", "fan-out only"),
+        Wrong(lambda n_in, n_out: math.sqrt(3 / (n_in + n_out)), "average fan", "sqrt(3/(n_in + n_out))"),
+    ],
+    "9.2": [
+        Wrong(lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / n_out), size=(n_in, n_out)), "fan-out",
+              "fan-out instead of fan-in"),
+        Wrong(lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(1.0 / n_in), size=(n_in, n_out)), "factor 2",
+              "no factor 2 (LeCun's variance)"),
+        Wrong(lambda n_in, n_out, rng: rng.normal(0.0, 2.0 / n_in, size=(n_in, n_out)), "standard deviation",
+              "the variance passed as numpy's scale"),
+        Wrong(lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / (n_in + n_out)), size=(n_in, n_out)),
+              "Xavier", "Xavier's variance"),
+        Wrong(lambda n_in, n_out, rng: rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_out, n_in)), "transpose",
+              "PyTorch's (n_out, n_in) layout"),
+        Wrong(lambda n_in, n_out, rng: rng.uniform(-math.sqrt(6.0 / n_in), math.sqrt(6.0 / n_in),
+                                                   size=(n_in, n_out)), "uniform", "He's uniform variant"),
+        Wrong(lambda n_in, n_out, rng: np.random.default_rng().normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out)),
+              "generator you are given", "ignoring rng"),
+        Wrong(lambda n_in, n_out, rng: np.full((n_in, n_out), math.sqrt(2.0 / n_in)), "independent",
+              "a constant array"),
+    ],
+    "9.3": [
+        Wrong(_relu_D_halvings, "halve D - 1 times", "D ReLUs (E[a_D^2] instead of E[z_D^2])"),
+        Wrong(_no_relu_factor, "forgot the ReLU", "ignoring the activation argument"),
+        Wrong(_squared_var, "already a variance", "var_w squared"),
+        Wrong(_always_halve, "no ReLU", "halving in a linear network too"),
+        Wrong(_one_layer_short, "each of the D layers", "D - 1 linear layers"),
+    ],
+}
+
+RIGHT_ANSWERS = {
+    "9.1": [Right(lambda n_in, n_out: math.sqrt(3.0) * math.sqrt(2.0 / (n_in + n_out)), "sqrt(3) times Xavier's std"),
+            Right(lambda n_in, n_out: float(np.sqrt(np.float64(6) / (n_in + n_out))), "numpy instead of math")],
+    "9.2": [Right(_he_standard_normal, "standard normals times the std"),
+            Right(lambda n_in, n_out, rng: mdl.init.kaiming_normal_(np.empty((n_in, n_out)), nonlinearity="relu",
+                                                                    rng=rng), "mathdl's kaiming_normal_")],
+    "9.3": [Right(_moment_loop, "a loop over the layers")],
+}
+
+
+def test_wrong_answers_get_their_hint(wrong_answer): wrong_answer.assert_fails()
+def test_right_answers_written_differently_pass(right_answer): right_answer.assert_passes()
