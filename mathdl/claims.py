@@ -20,14 +20,12 @@ and predicted values and the tolerance in its message) when
 
 The tests (``test=``):
 
-=========== =============================================== ==================================
-``"abs"``   ``|observed − predicted| ≤ tol``                 the default
-``"rel"``   ``|observed − predicted| ≤ tol · |predicted|``   (for arrays: max norms)
-``"factor"`` ``1/tol ≤ observed / predicted ≤ tol``          orders of magnitude (``tol > 1``)
-``"below"`` ``observed ≤ predicted`` (predicted is a bound)  ``rules_out`` must exceed it
-``"above"`` ``observed ≥ predicted``                         ``rules_out`` must fall short
-``"equal"`` ``observed == predicted`` (ints, bools, tuples)   exact facts: counts, shapes
-=========== =============================================== ==================================
+* ``"abs"`` (the default): ``|observed − predicted| ≤ tol``;
+* ``"rel"``: ``|observed − predicted| ≤ tol · |predicted|`` (for arrays, with max norms);
+* ``"factor"``: ``1/tol ≤ observed / predicted ≤ tol``, for orders of magnitude (``tol > 1``);
+* ``"below"``: ``observed ≤ predicted``, where predicted is a bound; ``rules_out`` must exceed it;
+* ``"above"``: ``observed ≥ predicted``; ``rules_out`` must fall short of it;
+* ``"equal"``: ``observed == predicted``, for exact facts (counts, shapes, ints, bools, tuples).
 
 Each passing claim displays one line (✓ ...) and a machine-readable record
 (``application/vnd.mathdl.claim+json``). Strict nbval compares both, so their numbers are
@@ -184,18 +182,20 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
     ----------
     name : str
         What is claimed, in words ("the central difference is second order").
-    observed, predicted : number, array, or (for ``test="equal"``) int, bool or tuple
-        The measured value and the value the claim predicts (or the bound, for ``"below"`` and
-        ``"above"``).
+    observed : scalar or array_like
+        The measured value (for ``test="equal"`` also an int, a bool or a tuple).
+    predicted : scalar or array_like
+        The value the claim predicts, or the bound for the tests ``"below"`` and ``"above"``.
     tol : float
-        The tolerance of ``"abs"``, ``"rel"`` and ``"factor"`` (unused by the others).
-    test : {"abs", "rel", "factor", "below", "above", "equal"}
-        How observed and predicted are compared (module docstring).
+        The tolerance of the tests ``"abs"``, ``"rel"`` and ``"factor"`` (the others take none).
+    test : str
+        How observed and predicted are compared: ``"abs"``, ``"rel"``, ``"factor"``,
+        ``"below"``, ``"above"`` or ``"equal"`` (see the module's description).
     source : str
         Where the claim comes from: a citation key ("Kingma2015 §3") or "derived in §…".
-    rules_out : value or list of values
-        The nearest plausible false value(s). Each must FAIL the same test in place of the
-        observed value, and (for the symmetric tests) in place of the predicted one.
+    rules_out : scalar, array_like or list
+        The nearest plausible false value, or a list of them. Each must FAIL the same test in
+        place of the observed value and, for the symmetric tests, in place of the predicted one.
     why : str
         Why the tolerance is what it is: the mathematics, or a measured spread.
     digits : int
@@ -203,7 +203,10 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
     show : bool
         Display the ✓ line and the record (the claims page is made from them).
 
-    Returns None; the record (a dict of strings) is appended to :data:`RECORDS`.
+    Returns
+    -------
+    None
+        The record (a dict of strings) is appended to ``RECORDS``.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"claim: name must be a non-empty string, got {name!r}")
