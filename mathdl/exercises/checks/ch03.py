@@ -47,9 +47,27 @@ def _grad_mat(W):
     return G
 
 
-def _fd(f, w, h, kind):
+# A function of a 3-D array (a stack of weight matrices), with its exact gradient.
+_K3 = _array([[[0.5, -1.0], [2.0, 0.75]], [[-1.5, 1.0], [0.25, -0.5]]])
+
+
+def _f_3d(W):
+    return _np.sum(_K3 * _np.cos(W)) + W[0, 1, 1] * W[1, 0, 0]
+
+
+def _grad_3d(W):
+    G = -_K3 * _np.sin(W)
+    G[0, 1, 1] += W[1, 0, 0]
+    G[1, 0, 0] += W[0, 1, 1]
+    return G
+
+
+def _fd(f, w, h, kind, block=None):
+    """Finite differences of f at w with step h, entry by entry. ``block`` = the number of leading axes
+    that are looped over (the others move together: the mistake of a loop written for matrices only)."""
     out = _np.zeros_like(w)
-    for idx in _np.ndindex(w.shape):
+    shape = w.shape if block is None else w.shape[:block]
+    for idx in _np.ndindex(shape):
         e = _np.zeros_like(w)
         e[idx] = h
         if kind == "central":
@@ -62,14 +80,18 @@ def _fd(f, w, h, kind):
 @exercise("3.1", target="numerical_gradient", title="The gradient by central differences", points=1)
 def _check_numerical_gradient(numerical_gradient):
     T.require_callable(numerical_gradient, "numerical_gradient")
-    h = 1e-5
+    # Small steps, where the central difference is close to the exact gradient, and large ones, where
+    # it is not (sin and cos are not quadratic): an answer must use the step h it is given.
     cases = (
-        ("f(w) for w of shape (3,)", _f_vec, _grad_vec, _array([1.3, -0.7, 0.4])),
-        ("f(W) for W of shape (2, 3)", _f_mat, _grad_mat, _array([[0.2, -1.1, 0.7], [1.5, 0.3, -0.4]])),
+        ("f(w) for w of shape (3,)", _f_vec, _grad_vec, _array([1.3, -0.7, 0.4]), 1e-5),
+        ("f(W) for W of shape (2, 3)", _f_mat, _grad_mat, _array([[0.2, -1.1, 0.7], [1.5, 0.3, -0.4]]), 1e-5),
+        ("f(w) for w of shape (3,)", _f_vec, _grad_vec, _array([1.3, -0.7, 0.4]), 0.5),
+        ("f(W) for W of shape (2, 2, 2)", _f_3d, _grad_3d,
+         _array([[[0.3, -0.8], [1.1, 0.2]], [[-0.6, 0.9], [0.4, -1.3]]]), 0.3),
     )
-    for label, f, grad, w0 in cases:
+    for label, f, grad, w0, h in cases:
         w = w0.copy()
-        what = f"numerical_gradient({label}, h=1e-5)"
+        what = f"numerical_gradient({label}, h={h:g})"
         raw = numerical_gradient(f, w, h)
         if not T.close(w, w0, rtol=1e-12, atol=1e-15):
             raise Wrong(f"{what} changed the caller's w",
@@ -81,9 +103,10 @@ def _check_numerical_gradient(numerical_gradient):
                     "entry (np.ndindex(w.shape) visits every index)")
             raise Wrong(f"{what} has shape {_shape(got)}, expected {_shape(exact)}", hint=hint)
         central = _fd(f, w0, h, "central")
-        if T.close(got, central, rtol=1e-7, atol=1e-9) or T.close(got, exact, rtol=1e-6, atol=1e-8):
+        if T.close(got, central, rtol=1e-7, atol=1e-9):
             continue
-        msg = f"{what}: max error {T.max_error(got, exact):.2g} against the exact gradient"
+        msg = (f"{what}: max error {T.max_error(got, central):.2g} against the central difference with "
+               f"step {h:g}")
         if T.close(got, _fd(f, w0, h, "forward"), rtol=1e-8, atol=1e-10):
             raise Wrong(msg, hint="this is a forward difference; use the central difference "
                                   "(f(w + h eᵢ) − f(w − h eᵢ)) / (2h) for every entry")
@@ -98,8 +121,18 @@ def _check_numerical_gradient(numerical_gradient):
         if T.close(got, _np.full_like(w0, every), rtol=1e-6, atol=1e-8):
             raise Wrong(msg + " (all entries equal)",
                         hint="you moved every entry of w at once; entry i of the gradient moves only w[i]")
+        if w0.ndim > 2 and T.close(got, _fd(f, w0, h, "central", block=2), rtol=1e-6, atol=1e-8):
+            raise Wrong(msg + f" (for w of shape {_shape(w0)})",
+                        hint="for a 3-D w you moved a whole row w[i, j, :] at once, as if w had at most two "
+                             "axes: loop over every index of any shape with np.ndindex(w.shape)")
+        if T.close(got, exact, rtol=1e-5, atol=1e-6):
+            raise Wrong(msg + f"; it is close to the exact gradient instead (max difference "
+                              f"{T.max_error(got, exact):.2g})",
+                        hint="your result approximates the exact gradient but is not the central difference "
+                             "with step h (a step of your own, or a forward difference with a tiny step?); "
+                             "with a large h the two differ: use the h you are given")
         raise Wrong(msg, hint="entry i is (f(w + h eᵢ) − f(w − h eᵢ)) / (2h), where eᵢ is 1 at index i, 0 elsewhere")
-    return "matches the exact gradient for a vector and a matrix"
+    return "matches the central difference for a vector, a matrix and a 3-D array, with small and large h"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,6 +170,17 @@ def _check_directional_derivative(directional_derivative):
             raise Wrong(msg, hint="the sign is flipped: the directional derivative is +∇f(w)·u")
         if T.isclose_scalar(got, ref / norm, rel_tol=1e-9):
             raise Wrong(msg, hint="you divided by ‖v‖² instead of ‖v‖")
+        l1 = T.float(_np.sum(_np.abs(v)))
+        if T.isclose_scalar(got, ref * norm / l1, rel_tol=1e-9):
+            raise Wrong(msg, hint="you divided by the sum of |vᵢ|; the length of v is its Euclidean "
+                                  "length ‖v‖ = sqrt(v · v)")
+        if T.isclose_scalar(got, T.float(_np.sqrt(_np.sum(g * g))), rel_tol=1e-9):
+            raise Wrong(msg, hint="you returned ‖∇f(w)‖, the steepest slope, which does not depend on v: "
+                                  "take the dot product of the gradient with u = v / ‖v‖")
+        g_at_v = _grad_q(v)
+        if T.isclose_scalar(got, T.float(_np.sum(g_at_v * v)) / norm, rel_tol=1e-9):
+            raise Wrong(msg, hint="you took the gradient at v: evaluate it at the point w, grad_f(w), and "
+                                  "use v only as the direction")
         raise Wrong(msg, hint="compute the gradient at w, then its dot product with u = v / ‖v‖")
     return "right at 3 points, also when v is not a unit vector"
 
