@@ -154,6 +154,26 @@ def _signed(f, df, x, method):
     return [d(f, x, h) - df(x) for h in _HS]
 
 
+def _exp20(x):
+    return _exp(20.0 * x)
+
+
+def _exp20_prime(x):
+    return 20.0 * _exp(20.0 * x)
+
+
+# (name, f, f', x). The first two have the textbook best steps 1e-8 (forward) and 1e-5 (central); the last two
+# do not, so that a constant answer cannot pass: at x = 1e4 the rounding of x + h moves the forward difference's
+# best step to 1e-6 (its error at 1e-8 is 450 times larger), and e^(20x), whose f''' is 8000 f, moves the
+# central difference's to 1e-7 (error at 1e-5: 180 times larger) and the forward's to 1e-9 (30 times).
+_BEST_H_CASES = (
+    ("sin", _sin, _cos, 1.0),
+    ("exp", _exp, _exp, 0.5),
+    ("sin", _sin, _cos, 1e4),
+    ("e^(20x)", _exp20, _exp20_prime, 0.1),
+)
+
+
 def _argmin(values):
     return T.min(T.range(T.len(values)), key=lambda i: values[i])
 
@@ -163,7 +183,8 @@ def _check_best_h(best_h):
     T.require_callable(best_h, "best_h")
     theory = {"forward": _EPS ** 0.5, "central": _EPS ** (1.0 / 3.0)}
     checked = []
-    for name, f, df, x in (("sin", _sin, _cos, 1.0), ("exp", _exp, _exp, 0.5)):
+    seen = {"forward": [], "central": []}   # the learner's accepted answers so far, per method
+    for name, f, df, x in _BEST_H_CASES:
         for method in ("forward", "central"):
             what = f"best_h({name}, {name}′, {x}, {method!r})"
             got = T.as_float(best_h(f, df, x, method), what)
@@ -190,7 +211,13 @@ def _check_best_h(best_h):
             j = _HS.index(h)
             if err[j] <= 10.0 * err[i_best]:
                 checked.append(f"{method} {h:.0e}")
+                seen[method].append(h)
                 continue  # that h, or a neighbour within rounding noise of the minimum
+            if seen[method] and all(_near(h, s, rtol=1e-12) for s in seen[method]):
+                raise Wrong(msg, hint=f"you return h = {h:.0e} for every function and point; the best step depends "
+                                      f"on f and x (here it is {ref:.0e}, and the error at {h:.0e} is "
+                                      f"{err[j] / err[i_best]:.0f} times the smallest): compute the error for "
+                                      f"every h in hs and return the h with the smallest")
             other = "central" if method == "forward" else "forward"
             if _HS[_argmin(_errors(f, df, x, other))] == h:
                 raise Wrong(msg, hint=f"that is the best h of the {other} difference; for method={method!r} use "
@@ -208,7 +235,8 @@ def _check_best_h(best_h):
                 raise Wrong(msg, hint="; ".join(parts))
             raise Wrong(msg, hint=f"error at your h is {err[j]:.1e}, but {err[i_best]:.1e} at h = {ref:.0e}: "
                                   f"compute |D_h f(x) − f′(x)| for every h and take the smallest")
-    return "finds the best step for both methods (" + ", ".join(checked[:2]) + " for sin)"
+    return ("finds the best step for both methods at 4 points (" + ", ".join(checked[:2]) + " for sin, "
+            + ", ".join(checked[-2:]) + " for e^(20x))")
 
 
 # ---------------------------------------------------------------------------------------
