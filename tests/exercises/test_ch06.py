@@ -3,27 +3,21 @@
 import numpy as np
 import pytest
 
-from mathdl.exercises import check, get_exercise, run_check
+from mathdl.exercises import check
 
+from .conftest import Right, Wrong, expect_hint, run, stub
 
-def run(ex_id, *objs):
-    return run_check(get_exercise(ex_id), objs)
-
-
-def expect_hint(ex_id, obj, fragment):
-    res = run(ex_id, obj)
-    assert res.status == "failed", res.line()
-    assert res.hint and fragment in res.hint, res.line()
-    return res
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 6.k: not yet")
+_stub = stub
 
 
 # ---- 6.1 Value ---------------------------------------------------------------------------------
-def make_value(add_rule="+=", mul_swapped=False, seed=True, reverse=True, rops=True):
-    """A Value class; the keyword arguments inject one realistic mistake each."""
+def make_value(add_rule="+=", mul_swapped=False, seed=True, reverse=True, rops=True, walk="topological"):
+    """A Value class; the keyword arguments inject one realistic mistake each.
+
+    ``walk``: "topological" (right), "no_visited" (the sort lists shared nodes twice), "recursive" (a
+    recursion from the output that runs each node's rule when first reached, with a visited set),
+    "recursive_no_visited", "queue" (breadth-first from the output).
+    """
 
     class Value:
         def __init__(self, data, inputs=()):
@@ -62,17 +56,40 @@ def make_value(add_rule="+=", mul_swapped=False, seed=True, reverse=True, rops=T
             return out
 
         def backward(self):
+            if seed:
+                self.grad = 1.0
+            if walk in ("recursive", "recursive_no_visited"):
+                seen = {id(self)}
+
+                def go(n):
+                    if n._backward is not None:
+                        n._backward(n.grad)
+                    for p in n.inputs:
+                        if walk == "recursive_no_visited" or id(p) not in seen:
+                            seen.add(id(p))
+                            go(p)
+                go(self)
+                return
+            if walk == "queue":
+                queue, seen = [self], {id(self)}
+                while queue:
+                    n = queue.pop(0)
+                    if n._backward is not None:
+                        n._backward(n.grad)
+                    for p in n.inputs:
+                        if id(p) not in seen:
+                            seen.add(id(p))
+                            queue.append(p)
+                return
             order, seen = [], set()
 
             def visit(n):
-                if id(n) not in seen:
+                if walk == "no_visited" or id(n) not in seen:
                     seen.add(id(n))
                     for p in n.inputs:
                         visit(p)
                     order.append(n)
             visit(self)
-            if seed:
-                self.grad = 1.0
             for n in (reversed(order) if reverse else order):
                 if n._backward is not None:
                     n._backward(n.grad)
@@ -268,6 +285,17 @@ def test_63_not_a_dict():
     expect_hint("6.3", lambda *a: list(mlp_grads(*a).values()), "return {")
 
 
+def test_61_right_plus_equals_without_visited_set_is_not_told_to_use_plus_equals():
+    res = expect_hint("6.1", make_value(walk="no_visited"), "visited set")
+    assert "use `+=`" not in res.hint, res.hint
+
+
+def test_61_right_plus_equals_without_topological_order_is_not_told_to_use_plus_equals():
+    for walk in ("recursive", "queue"):
+        res = expect_hint("6.1", make_value(walk=walk), "topological order")
+        assert "use `+=`" not in res.hint, res.hint
+
+
 def test_63_inputs_not_mutated_by_check():
     # the check hands copies to the learner: an in-place edit of X must not change the verdict
     def sloppy(X, y, W1, b1, W2, b2):
@@ -282,3 +310,121 @@ def test_63_test_points_are_away_from_the_relu_kink(seed):
     from mathdl.exercises.checks.ch06 import _mlp_data
     X, y, W1, b1, W2, b2 = _mlp_data(seed)
     assert np.abs(X @ W1 + b1).min() > 1e-3
+
+
+# ---- the tables: plausible wrong answers (each gets the hint naming its mistake) and right answers
+# ---- written differently from the reference (each passes) --------------------------------------------
+def make_value_iterative():
+    """A right Value written differently: an explicit stack for the order, rules stored as (input, factor)."""
+    class Value:
+        def __init__(self, data, inputs=()):
+            self.data, self.grad, self.inputs, self.local = float(data), 0.0, inputs, ()
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data + other.data, (self, other))
+            out.local = ((self, lambda: 1.0), (other, lambda: 1.0))
+            return out
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data * other.data, (self, other))
+            out.local = ((self, lambda: other.data), (other, lambda: self.data))
+            return out
+
+        __radd__ = __add__
+        __rmul__ = __mul__
+
+        def backward(self):
+            order, seen, stack = [], set(), [(self, False)]
+            while stack:
+                n, done = stack.pop()
+                if done:
+                    order.append(n)
+                elif id(n) not in seen:
+                    seen.add(id(n))
+                    stack.append((n, True))
+                    stack.extend((p, False) for p in n.inputs)
+            self.grad = 1.0
+            for n in reversed(order):
+                for p, d in n.local:
+                    p.grad += n.grad * d()
+    return Value
+
+
+def topo_sort_kahn(root):                       # Kahn's algorithm on the reachable graph
+    nodes, stack = {}, [root]
+    while stack:
+        n = stack.pop()
+        if id(n) not in nodes:
+            nodes[id(n)] = n
+            stack.extend(n.inputs)
+    pending = {i: len({id(p) for p in n.inputs}) for i, n in nodes.items()}
+    consumers = {i: [] for i in nodes}
+    for i, n in nodes.items():
+        for pid in {id(p) for p in n.inputs}:
+            consumers[pid].append(i)
+    ready = [i for i, c in pending.items() if c == 0]
+    order = []
+    while ready:
+        i = ready.pop()
+        order.append(nodes[i])
+        for c in consumers[i]:
+            pending[c] -= 1
+            if pending[c] == 0:
+                ready.append(c)
+    return order
+
+
+def mlp_grads_einsum(X, y, W1, b1, W2, b2):     # einsum, np.where for the mask, the mean written as np.mean
+    Z = np.einsum("bd,dh->bh", X, W1) + b1
+    H = np.where(Z > 0, Z, 0.0)
+    R = H @ W2 + b2 - y
+    g = R / len(X)
+    g_Z = np.where(Z > 0, g @ W2.T, 0.0)
+    return {"W2": np.einsum("bh,bm->hm", H, g), "b2": np.mean(R, axis=0),
+            "W1": np.einsum("bd,bh->dh", X, g_Z), "b1": g_Z.sum(axis=0)}
+
+
+WRONG_ANSWERS = {
+    "6.1": [
+        Wrong(make_value(add_rule="="), "use `+=`", "= instead of +="),
+        Wrong(make_value(mul_swapped=True), "swapped", "the local derivatives of a*b swapped"),
+        Wrong(make_value(seed=False), "self.grad = 1.0", "no seed dL/dL = 1"),
+        Wrong(make_value(reverse=False), "REVERSE topological order", "the order walked forwards"),
+        Wrong(make_value(rops=False), "__rmul__", "no __radd__/__rmul__"),
+        Wrong(make_value(walk="no_visited"), "visited set", "no visited set: shared nodes processed twice"),
+        Wrong(make_value(walk="recursive"), "topological order", "a recursion from the output, no topological order"),
+        Wrong(make_value(walk="recursive_no_visited"), "topological order", "a recursion without a visited set"),
+        Wrong(make_value(walk="queue"), "topological order", "a breadth-first queue from the output"),
+    ],
+    "6.2": [
+        Wrong(topo_no_visited, "visited", "no visited set: duplicates"),
+        Wrong(topo_not_reversed, "reversed", "root first"),
+        Wrong(topo_preorder, "pre-order", "node appended before its inputs"),
+        Wrong(topo_direct_only, "recursively", "only the direct inputs"),
+        Wrong(lambda root: [n.name for n in topo_sort(root)], "node objects", "names instead of nodes"),
+        Wrong(lambda root: None, "return order", "no return"),
+    ],
+    "6.3": [
+        Wrong(lambda *a: mlp_grads(*a, mask=False), "relu mask", "no relu mask"),
+        Wrong(lambda *a: mlp_grads(*a, divide=False), "batch size", "no division by B"),
+        Wrong(lambda *a: mlp_grads(*a, mask=False, divide=False), "two mistakes", "no mask and no 1/B"),
+        Wrong(lambda *a: mlp_grads(*a, transpose=True), "transposed", "dW1 transposed"),
+        Wrong(lambda *a: mlp_grads(*a, bias_axis=1), "batch axis", "bias summed over the wrong axis"),
+        Wrong(lambda *a: mlp_grads(*a, factor=2.0), "½", "a factor 2: the ½ forgotten"),
+        Wrong(lambda *a: mlp_grads(*a, factor=-1.0), "sign", "the sign flipped"),
+        Wrong(lambda *a: list(mlp_grads(*a).values()), "return {", "a list instead of a dict"),
+    ],
+}
+
+RIGHT_ANSWERS = {
+    "6.1": [Right(make_value_iterative(), "an explicit stack, local derivatives stored as (input, factor)")],
+    "6.2": [Right(topo_sort_iterative, "an iterative depth-first search"),
+            Right(topo_sort_kahn, "Kahn's algorithm")],
+    "6.3": [Right(mlp_grads_einsum, "einsum, np.where and np.mean")],
+}
+
+
+def test_wrong_answers_get_their_hint(wrong_answer): wrong_answer.assert_fails()
+def test_right_answers_written_differently_pass(right_answer): right_answer.assert_passes()

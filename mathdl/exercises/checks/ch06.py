@@ -28,6 +28,116 @@ _ORDER_HINT = ("the gradient did not reach the inputs: walk the nodes in REVERSE
 _ACCUMULATE_HINT = ("a Value used twice must receive the SUM of its contributions: use `+=` in the "
                     "backward rules, not `=`")
 _MUL_HINT = "the local derivatives of a*b are swapped: d(ab)/da = b, so a.grad += g * b.data"
+_VISITED_HINT = ("your `+=` is right, but a node reached along two paths is processed twice: it is listed twice "
+                 "in your order, so its rule runs twice and its inputs receive its gradient twice. Keep a "
+                 "visited set in the topological sort, so that every node is listed once")
+_TOPO_HINT = ("your `+=` is right, but backward() runs a node's rule before all of its consumers have added "
+              "their contributions to its grad: a plain recursion (or queue) from the output is not a "
+              "topological order. Build the order first (a depth-first search that appends a node after its "
+              "inputs) and walk it reversed")
+_REUSE_HINTS = {
+    "assign": _ACCUMULATE_HINT,
+    "no_visited": _VISITED_HINT,
+    "preorder": _TOPO_HINT,
+    "preorder_no_visited": _TOPO_HINT + "; keep a visited set too, so that each node is processed once",
+    "bfs": _TOPO_HINT,
+}
+
+
+class _Ref:
+    """The check's own scalar engine, with the realistic mistakes of a hand-written one as modes.
+
+    ``mode``: "ok" (the right engine), "assign" (`=` instead of `+=` in the local rules), "no_visited"
+    (the topological sort without a visited set: shared nodes listed twice), "preorder" (a recursion from
+    the output that runs each node's rule when it is first reached), "preorder_no_visited" (the same,
+    without a visited set) and "bfs" (a queue from the output, each node processed once).
+    """
+
+    __slots__ = ("data", "grad", "inputs", "rule", "mode")
+
+    def __init__(self, data, inputs=(), rule=None, mode="ok"):
+        self.data = T.float(data)
+        self.grad = 0.0
+        self.inputs = inputs
+        self.rule = rule
+        self.mode = mode
+
+    def _wrap(self, other):
+        return other if T.isinstance(other, _Ref) else _Ref(other, mode=self.mode)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        return _Ref(self.data + other.data, (self, other), "add", self.mode)
+
+    def __mul__(self, other):
+        other = self._wrap(other)
+        return _Ref(self.data * other.data, (self, other), "mul", self.mode)
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def _pass(self):
+        if self.rule is None:
+            return
+        a, b = self.inputs
+        g = self.grad
+        da, db = (g, g) if self.rule == "add" else (g * b.data, g * a.data)
+        if self.mode == "assign":
+            a.grad = da
+            b.grad = db
+        else:
+            a.grad += da
+            b.grad += db
+
+    def backward(self):
+        self.grad = 1.0
+        mode = self.mode
+        if mode in ("preorder", "preorder_no_visited"):
+            seen = _set()
+
+            def go(n):
+                n._pass()
+                for p in n.inputs:
+                    if mode == "preorder_no_visited" or _id(p) not in seen:
+                        seen.add(_id(p))
+                        go(p)
+            seen.add(_id(self))
+            go(self)
+            return
+        if mode == "bfs":
+            queue, seen = [self], {_id(self)}
+            while queue:
+                n = queue.pop(0)
+                n._pass()
+                for p in n.inputs:
+                    if _id(p) not in seen:
+                        seen.add(_id(p))
+                        queue.append(p)
+            return
+        order, seen = [], _set()
+
+        def visit(n):
+            if mode != "no_visited":
+                if _id(n) in seen:
+                    return
+                seen.add(_id(n))
+            for p in n.inputs:
+                visit(p)
+            order.append(n)
+        visit(self)
+        for n in order[::-1]:
+            n._pass()
+
+
+def _engine_mistakes(build, point, grads):
+    """The modes of _Ref whose gradients on this expression are the learner's (none if the case cannot tell)."""
+    found = []
+    for mode in _REUSE_HINTS:
+        leaves = [_Ref(x, mode=mode) for x in point]
+        build(*leaves).backward()
+        if all(T.isclose_scalar(g, v.grad, rel_tol=1e-9, abs_tol=1e-12) for g, v in zip(grads, leaves, strict=True)):
+            found.append(mode)
+    return found
 
 
 def _fd(f, xs, h=1e-6):
@@ -72,6 +182,11 @@ def _shared_diamond(a, b):
     return (u + a) * u
 
 
+def _shared_first(a, b):
+    u = a * b              # u is reached first directly, then again through u + a: only a topological
+    return u * (u + a)     # order runs u's rule after both contributions have arrived
+
+
 def _shape(t):
     return "(" + ", ".join(T.str(i) for i in t) + ("," if T.len(t) == 1 else "") + ")"
 
@@ -86,6 +201,7 @@ _CASES = (
     ("x * x", lambda x: x * x, lambda x: x * x, (3.0,), "reuse"),
     ("x + x", lambda x: x + x, lambda x: x + x, (-1.25,), "reuse"),
     ("u = a * b; (u + a) * u", _shared_diamond, lambda a, b: (a * b + a) * (a * b), (2.0, -3.0), "reuse"),
+    ("u = a * b; u * (u + a)", _shared_first, lambda a, b: (a * b) * (a * b + a), (1.5, 0.5), "reuse"),
     ("2 * x + 1", lambda x: 2 * x + 1, lambda x: 2 * x + 1, (0.75,), "const"),
     ("1 + x * 3", lambda x: 1 + x * 3, lambda x: 1 + x * 3, (-2.0,), "const"),
     ("x * y * x + y + 0.5 * x", lambda x, y: x * y * x + y + 0.5 * x, lambda x, y: x * y * x + y + 0.5 * x,
@@ -143,8 +259,18 @@ def _check_value(Value):
             raise Wrong(msg, hint=_ORDER_HINT)
         if tag == "mul" and T.isclose_scalar(grads[0], point[0]) and T.isclose_scalar(grads[1], point[1]):
             raise Wrong(msg, hint=_MUL_HINT)
+        # which hand-written-engine mistake gives exactly these gradients? (the check's own engine, _Ref)
+        mistakes = _engine_mistakes(build, point, grads)
+        if mistakes:
+            hints = []
+            for m in mistakes:
+                if _REUSE_HINTS[m] not in hints:
+                    hints.append(_REUSE_HINTS[m])
+            raise Wrong(msg, hint=" — or: ".join(hints))
         if tag == "reuse":
-            raise Wrong(msg, hint=_ACCUMULATE_HINT)
+            raise Wrong(msg, hint="a Value used twice must receive the SUM of its contributions, each node's rule "
+                                  "must run once, and only after all of its consumers: check the `+=` in the "
+                                  "rules, the visited set and the reverse topological order")
         if tag == "const":
             raise Wrong(msg, hint="with a number on the left (2 * x), __rmul__/__radd__ must build the same "
                                   "graph as x * 2 / x + 2")
