@@ -6,8 +6,10 @@
 11.4 ``train_epoch(model, optimizer, batches)``: one epoch of zero_grad / forward / backward / step.
 
 Every reference is computed here from the check's own inputs; 11.4 replays the epoch with
-mathdl's own Linear, cross_entropy and SGD on a tiny problem (12 examples, 3 batches, < 50 ms)
-and also replays the usual mistakes, to name the one that matches.
+mathdl's own Linear, cross_entropy and SGD on a tiny problem (12 examples in batches of UNEQUAL
+sizes 5, 4 and 3, < 50 ms) and also replays the usual mistakes, to name the one that matches; the
+unequal batches separate the epoch's average loss (weighted by batch size) from the plain mean of
+the batch losses.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ _AXIS_HINT = ("argmax over the wrong axis: each ROW is one example, so take logi
 _COUNT_HINT = ("you returned the number of correct predictions: divide by the number of examples "
                "(or use .mean()) to get a fraction")
 _PERCENT_HINT = "return a fraction between 0 and 1, not a percentage"
+_ARGMIN_HINT = "you took the index of the SMALLEST logit (argmin): the prediction is the largest, argmax(axis=1)"
+_FLAT_HINT = ("argmax without an axis gives ONE index into the flattened array: take logits.argmax(axis=1), "
+              "one prediction per row")
 
 
 def _accuracy_candidates(Z, y):
@@ -46,6 +51,8 @@ def _accuracy_candidates(Z, y):
         out.append((T.float((Z.argmax(axis=0) == y).mean()), _AXIS_HINT))
         out.append((T.float((Z.argmax(axis=0) == y).sum()), _AXIS_HINT))
         out.append((T.float((Z == y).mean()), _ARGMAX_HINT))
+    out.append((T.float((Z.argmin(axis=1) == y).mean()), _ARGMIN_HINT))
+    out.append((T.float((Z.argmax() == y).mean()), _FLAT_HINT))
     out.append((T.float((Z.max(axis=1) == y).mean()), _ARGMAX_HINT))
     out.append((T.float((T.np.round(Z.max(axis=1)) == y).mean()), _ARGMAX_HINT))
     return out
@@ -59,7 +66,10 @@ def _check_accuracy_on(accuracy, Z, y, what):
         if Z.shape[0] != Z.shape[1]:
             # argmax(axis=0) has shape (C,), which does not broadcast against y (B,)
             raise Wrong(f"accuracy({what}) raised {type(exc).__name__}: {exc}",
-                        hint=_AXIS_HINT + "; or you compared arrays of different shapes") from None
+                        hint="the shapes of your comparison do not match: the prediction of each row is the "
+                             "INDEX of the largest logit, logits.argmax(axis=1), of shape (B,) like y. Either the "
+                             "argmax is over the wrong axis (axis 0 has shape (C,)), or the logits themselves "
+                             "were compared with the labels") from None
         raise
     got = T.as_float(got, f"accuracy({what})", allow_nonfinite=True)
     if T.isclose_scalar(got, ref, rel_tol=1e-12, abs_tol=1e-12):
@@ -74,6 +84,16 @@ def _check_accuracy_on(accuracy, Z, y, what):
 @exercise("11.1", target="accuracy", title="Accuracy", points=1)
 def _check_accuracy(accuracy):
     T.require_callable(accuracy, "accuracy")
+    # a hand-made batch (6 examples, 4 classes) on which the usual mistakes all give different numbers: the
+    # reference 4/6, argmax of the flattened array 3/6 (the global maximum sits in column 2), argmin 1/6,
+    # the rounded largest logit 2/6, the largest logit's value 0
+    Z = np.array([[0.1, 0.3, 2.7, -0.4],
+                  [0.2, -0.6, 1.3, 0.4],
+                  [-0.3, 0.9, 0.1, -0.8],
+                  [1.1, -0.7, 0.2, 0.6],
+                  [0.3, -0.2, -0.9, 1.4],
+                  [-0.6, 0.4, 2.6, 0.7]])
+    _check_accuracy_on(accuracy, Z, np.array([2, 1, 1, 2, 3, 2]), "logits of shape (6, 4)")
     # a square batch (B = C = 5): the wrong axis runs without error but gives another number.
     # Pick (deterministically) logits for which the right answer is 0.6 and axis 0 gives a different,
     # non-zero fraction, so that every mistake below has its own value.
@@ -148,7 +168,8 @@ def _check_confusion_matrix(confusion_matrix):
 # --------------------------------------------------------------------------------------
 def _collect(minibatches, X, y, batch_size, seed, what):
     rng = np.random.default_rng(seed)
-    out = _quiet(minibatches, X.copy(), y.copy(), batch_size, rng)
+    X_in, y_in = X.copy(), y.copy()
+    out = _quiet(minibatches, X_in, y_in, batch_size, rng)
     if out is None:
         raise Wrong(f"{what} returned None",
                     hint="yield the batches (or return a list of (X_b, y_b) pairs)")
@@ -170,6 +191,10 @@ def _collect(minibatches, X, y, batch_size, seed, what):
             raise Wrong(f"batch {k}: X_b has shape {X_b.shape} and y_b {y_b.shape}, expected (B, "
                         f"{X.shape[1]}) and (B,) with the same B")
         batches.append((X_b, y_b))
+    if not (T.array_equal(X_in, X) and T.array_equal(y_in, y)):
+        raise Wrong(f"{what} changed the arrays X and y it was given",
+                    hint="you shuffled X and y in place (rng.shuffle or X[:] = X[perm]): the caller's data "
+                         "must stay as it was; index with a permutation, X[idx], y[idx], which makes copies")
     return batches
 
 
@@ -201,6 +226,10 @@ def _check_minibatches(minibatches):
                              "batches; sampling indices with replacement repeats some examples and misses others")
         raise Wrong(f"{what} does not visit each example exactly once")
     if sizes != [5, 5, 5, 5, 3]:
+        if T.len(sizes) == 1:
+            raise Wrong(f"{what} gave one batch of {sizes[0]} examples, expected sizes [5, 5, 5, 5, 3]",
+                        hint="batch_size was ignored: cut the permutation into pieces of batch_size indices, "
+                             "perm[start:start + batch_size]")
         raise Wrong(f"{what} gave batches of sizes {sizes}, expected [5, 5, 5, 5, 3]",
                     hint="consecutive slices perm[start:start + batch_size] for start = 0, B, 2B, ...")
     if T.close(seen, y):
@@ -226,7 +255,9 @@ def _tiny_problem():
     rng = np.random.default_rng(1104)
     X = rng.normal(size=(12, 3))
     y = np.array([0, 1, 2, 2, 1, 0, 0, 2, 1, 1, 2, 0])
-    batches = [(X[i:i + 4].copy(), y[i:i + 4].copy()) for i in (0, 4, 8)]
+    # UNEQUAL batch sizes (5, 4, 3): the epoch's average loss weights each batch by its size, and a
+    # plain mean of the batch losses gives another number
+    batches = [(X[a:b].copy(), y[a:b].copy()) for a, b in ((0, 5), (5, 9), (9, 12))]
     return batches
 
 
@@ -244,7 +275,7 @@ def _replay(batches, variant):
     import mathdl.functional as F
 
     model, opt = _tiny_model_and_opt()
-    losses = []
+    losses, sizes = [], []
     for k, (X_b, y_b) in enumerate(batches):
         if variant == "one batch" and k > 0:
             break
@@ -259,12 +290,15 @@ def _replay(batches, variant):
             loss.backward()
             opt.step()
         losses.append(T.float(loss.data))
+        sizes.append(T.int(T.len(y_b)))
     if variant == "last loss":
         value = losses[-1]
     elif variant == "sum of losses":
         value = T.float(T.sum(losses))
-    else:
+    elif variant == "unweighted mean":
         value = T.float(T.sum(losses) / T.len(losses))
+    else:  # the reference: batch losses weighted by batch size
+        value = T.float(T.sum(L * B for L, B in zip(losses, sizes, strict=True)) / T.sum(sizes))
     return [p.data.copy() for p in model.parameters()], value
 
 
@@ -294,7 +328,7 @@ def _check_train_epoch(train_epoch):
     start = [p.data.copy() for p in model.parameters()]
     got_loss = _quiet(train_epoch, model, opt, [(X_b.copy(), y_b.copy()) for X_b, y_b in batches])
     got_params = [p.data.copy() for p in model.parameters()]
-    what = "after train_epoch on a tiny problem (MLP [3, 4, 3], SGD with momentum, 3 batches of 4)"
+    what = "after train_epoch on a tiny problem (MLP [3, 4, 3], SGD with momentum, batches of 5, 4 and 3)"
     if not _params_close(got_params, ref_params):
         if _params_close(got_params, start):
             raise Wrong(f"the parameters are unchanged {what}", hint=_VARIANT_HINTS["step before backward"])
@@ -314,7 +348,11 @@ def _check_train_epoch(train_epoch):
         if T.isclose_scalar(got_loss, _replay(batches, "last loss")[1], rel_tol=1e-10):
             raise Wrong(msg, hint="you returned the loss of the LAST batch: average the losses of all batches "
                                   "(weighted by batch size)")
+        if T.isclose_scalar(got_loss, _replay(batches, "unweighted mean")[1], rel_tol=1e-10):
+            raise Wrong(msg, hint="you took the plain mean of the batch losses: the batches have unequal sizes "
+                                  "(5, 4, 3), so weight each batch loss by its batch size, "
+                                  "sum(B_k * L_k) / sum(B_k)")
         if T.isclose_scalar(got_loss, _replay(batches, "sum of losses")[1], rel_tol=1e-10):
             raise Wrong(msg, hint="you summed the batch losses: return their average (weighted by batch size)")
         raise Wrong(msg, hint="record float(loss.data) of each batch BEFORE the step and average them")
-    return "same parameters and loss as the reference epoch, to 1e-10"
+    return "same parameters and loss as the reference epoch (unequal batches), to 1e-10"
