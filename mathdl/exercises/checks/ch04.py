@@ -107,7 +107,7 @@ def _check_dloss_dw(dloss_dw):
 # --------------------------------------------------------------------------------------
 # 4.3  f(x, y) = x·sin(x·y): x reaches f along two paths
 # --------------------------------------------------------------------------------------
-_CASES_43 = ((1.0, 2.0), (0.5, -1.5), (-1.2, 0.7), (2.0, 0.3))
+_CASES_43 = ((0.5, -1.5), (1.0, 2.0), (-1.2, 0.7), (2.0, 0.3))   # x ≠ 1 first: x·y·cos(xy) ≠ y·cos(xy)
 
 
 @exercise("4.3", target="grad_f", title="Partials through a two-input graph", points=1)
@@ -168,13 +168,21 @@ def _tapes_44():
         k = int(rng.integers(1, min(3, i) + 1))
         parents = sorted(rng.choice(i, size=k, replace=False).tolist())
         tape3.append((i, [(int(j), float(rng.normal())) for j in parents]))
-    return [(tape1, 5), (tape2, 6), (tape3, num)]
+    # 4) numbered out of order: the nodes were numbered before they were computed (as a graph built
+    #    from several places would be), so the output, the node of the LAST entry, is node 4 of 0..6,
+    #    and decreasing node numbers are not a reverse order of computation.
+    tape4 = [(6, [(0, 0.8), (1, -1.2)]), (3, [(6, 1.5), (2, 0.5)]), (5, [(6, -0.7), (3, 2.0)]),
+             (4, [(3, 1.3), (5, -0.4), (2, 0.9)])]
+    return [(tape1, 5), (tape2, 6), (tape3, num), (tape4, 7)]
 
 
-def _reverse(tape, num_nodes, *, overwrite=False, forward_order=False, add=False, seed=1.0):
-    bar = np.zeros(num_nodes)
-    bar[tape[-1][0]] = seed
+def _reverse(tape, num_nodes, *, overwrite=False, forward_order=False, add=False, seed=1.0,
+             seed_node=None, by_number=False, start=0.0):
+    bar = np.full(num_nodes, start)
+    bar[tape[-1][0] if seed_node is None else seed_node] = seed
     order = tape if forward_order else tape[::-1]
+    if by_number:
+        order = T.sorted(tape, key=lambda entry: -entry[0])
     for i, parents in order:
         for j, d in parents:
             contribution = (d + bar[i]) if add else d * bar[i]
@@ -204,11 +212,20 @@ def _check_reverse_sweep(reverse_sweep):
              "seed the output's adjoint with 1 (∂f/∂f = 1) before the sweep; otherwise everything stays 0"),
             (_reverse(tape, num_nodes, add=True),
              "along a path the local derivatives are multiplied: the contribution is d * bar[i], not d + bar[i]"),
+            (_reverse(tape, num_nodes, seed_node=num_nodes - 1),
+             "seed the node of the LAST TAPE ENTRY (tape[-1][0]), not node num_nodes - 1: the output need "
+             "not be the highest-numbered node"),
+            (_reverse(tape, num_nodes, by_number=True),
+             "process the tape in reverse TAPE order (reversed(tape)), not by decreasing node number: the "
+             "numbering need not follow the order of computation"),
+            (_reverse(tape, num_nodes, start=1.0),
+             "start every adjoint at 0 (np.zeros) except the output's seed of 1: the adjoints accumulate "
+             "only what flows back from the output"),
         ])
         raise Wrong(f"on tape {n} the adjoints differ from the reference "
                     f"(max abs error {T.max_error(got, ref):.3g}); reference {_fmt(ref)}, got {_fmt(got)}",
                     hint=hint)
-    return "adjoints right on 3 tapes with shared nodes"
+    return "adjoints right on 4 tapes with shared nodes, one numbered out of order"
 
 
 def _fmt(v):
