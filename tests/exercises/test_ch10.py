@@ -2,22 +2,9 @@
 
 import numpy as np
 
-from mathdl.exercises import check, get_exercise, run_check
+from mathdl.exercises import check
 
-
-def run(ex_id, *objs):
-    return run_check(get_exercise(ex_id), objs)
-
-
-def expect_hint(ex_id, fn, fragment):
-    res = run(ex_id, fn)
-    assert res.status == "failed", res.line()
-    assert res.hint and fragment in res.hint, res.line()
-    return res
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 10.k: not yet")
+from .conftest import Right, Wrong, expect_hint, run, stub
 
 
 # ---- 10.1 classify a critical point -----------------------------------------------------------
@@ -70,33 +57,55 @@ def classify_capitalised(H):
     return classify_critical_point(H).capitalize()
 
 
+def classify_by_loop(H):                       # right: counts signs in a loop, eigenvalues from eigh
+    lam = np.linalg.eigh(np.array(H, dtype=np.float64))[0]
+    scale = max([1.0] + [abs(float(x)) for x in lam])
+    signs = set()
+    for x in lam:
+        if x > 1e-8 * scale:
+            signs.add(1)
+        elif x < -1e-8 * scale:
+            signs.add(-1)
+        else:
+            signs.add(0)
+    if 1 in signs and -1 in signs:
+        return "saddle"
+    if signs == {1}:
+        return "minimum"
+    if signs == {-1}:
+        return "maximum"
+    return "degenerate"
+
+
+def classify_min_max_eigenvalues(H):            # right: only the extreme eigenvalues matter
+    lam = np.linalg.eigvalsh(H)
+    lo, hi = lam[0], lam[-1]
+    tol = 1e-8 * max(1.0, abs(lo), abs(hi))
+    if lo < -tol and hi > tol:
+        return "saddle"
+    if lo > tol:
+        return "minimum"
+    if hi < -tol:
+        return "maximum"
+    return "degenerate"
+
+
 def test_101_reference_passes(capsys):
     assert check("10.1", classify_critical_point).passed
     assert "✅ Exercise 10.1 passed" in capsys.readouterr().out
 
 
+def test_101_returns_a_string():
+    expect_hint("10.1", lambda H: "Saddle point", "lower-case")
+
+
 def test_101_stub_not_attempted():
-    assert run("10.1", _stub).status == "not attempted"
+    assert run("10.1", stub).status == "not attempted"
 
 
-def test_101_determinant_only():
-    expect_hint("10.1", classify_by_determinant, "determinant test")
 
 
-def test_101_trace():
-    expect_hint("10.1", classify_by_trace, "trace")
 
-
-def test_101_diagonal():
-    expect_hint("10.1", classify_by_diagonal, "diagonal entries")
-
-
-def test_101_zero_eigenvalue_with_mixed_signs():
-    expect_hint("10.1", classify_zero_means_degenerate, "even when some eigenvalues are 0")
-
-
-def test_101_wrong_strings():
-    expect_hint("10.1", classify_capitalised, "lower-case")
 
 
 # ---- 10.2 Hessian-vector product --------------------------------------------------------------
@@ -105,7 +114,7 @@ def hvp(grad_f, x, v, eps):
     return (grad_f(x + eps * v) - grad_f(x - eps * v)) / (2 * eps)
 
 
-def hvp_normalized_v(grad_f, x, v, eps):       # also second order: accepted
+def hvp_normalized_v(grad_f, x, v, eps):       # second order too, but a step eps/|v| along v, not the eps asked for
     n = np.linalg.norm(v)
     return (grad_f(x + eps * v / n) - grad_f(x - eps * v / n)) / (2 * eps) * n
 
@@ -126,33 +135,42 @@ def hvp_flipped(grad_f, x, v, eps):
     return (grad_f(x - eps * v) - grad_f(x + eps * v)) / (2 * eps)
 
 
+def hvp_own_step(grad_f, x, v, eps):           # ignores eps: a tiny step of its own (passed the old check)
+    h = 1e-5
+    return (grad_f(x + h * v) - grad_f(x - h * v)) / (2 * h)
+
+
+def hvp_own_relative_step(grad_f, x, v, eps):  # ignores eps: ls.hvp's convention, |h v| = 1e-5
+    h = 1e-5 / np.linalg.norm(v)
+    return (grad_f(x + h * v) - grad_f(x - h * v)) / (2 * h)
+
+
+def hvp_eps_on_every_coordinate(grad_f, x, v, eps):   # x +- eps: forgets v in the step
+    return (grad_f(x + eps) - grad_f(x - eps)) / (2 * eps)
+
+
+def hvp_loop(grad_f, x, v, eps):               # right: one component at a time, float32 v
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(v, dtype=np.float32).astype(float)
+    up, down = x.copy(), x.copy()
+    for i in range(x.size):
+        up[i] += eps * v[i]
+        down[i] -= eps * v[i]
+    gu, gd = grad_f(up), grad_f(down)
+    return np.array([(gu[i] - gd[i]) * (0.5 / eps) for i in range(x.size)])
+
+
 def test_102_reference_passes(capsys):
     assert check("10.2", hvp).passed
     assert "✅ Exercise 10.2 passed" in capsys.readouterr().out
 
 
-def test_102_normalized_direction_is_accepted():
-    assert run("10.2", hvp_normalized_v).passed
-
-
 def test_102_stub_not_attempted():
-    assert run("10.2", _stub).status == "not attempted"
+    assert run("10.2", stub).status == "not attempted"
 
 
-def test_102_forward_difference():
-    expect_hint("10.2", hvp_forward, "forward")
 
 
-def test_102_forgot_the_two():
-    expect_hint("10.2", hvp_no_two, "divide by 2·eps, not by eps")
-
-
-def test_102_forgot_eps():
-    expect_hint("10.2", hvp_no_eps, "you divided by 2 only")
-
-
-def test_102_sign():
-    expect_hint("10.2", hvp_flipped, "grad_f(x + eps v) - grad_f(x - eps v)")
 
 
 # ---- 10.3 filter normalization ----------------------------------------------------------------
@@ -199,41 +217,72 @@ def fn_in_place(d, w):
     return d
 
 
+def fn_column_loop(d, w):                      # right: a loop over the columns
+    out = []
+    for dl, wl in zip(d, w, strict=True):
+        dl = np.asarray(dl, dtype=np.float64)
+        res = np.zeros_like(dl)
+        for j in range(dl.shape[1]):
+            nd = np.sqrt(np.sum(dl[:, j] ** 2))
+            if nd > 0:
+                res[:, j] = dl[:, j] / nd * np.sqrt(np.sum(np.asarray(wl)[:, j] ** 2))
+        out.append(res)
+    return out
+
+
 def test_103_reference_passes(capsys):
     assert check("10.3", filter_normalize).passed
     assert "✅ Exercise 10.3 passed" in capsys.readouterr().out
 
 
 def test_103_stub_not_attempted():
-    assert run("10.3", _stub).status == "not attempted"
+    assert run("10.3", stub).status == "not attempted"
 
 
-def test_103_whole_direction():
-    expect_hint("10.3", fn_whole_direction, "whole direction")
 
 
-def test_103_per_layer():
-    expect_hint("10.3", fn_per_layer, "each layer as a whole")
 
 
-def test_103_rows():
-    expect_hint("10.3", fn_rows, "normalized rows")
 
 
-def test_103_unit_columns():
-    expect_hint("10.3", fn_unit_columns, "norm 1")
+# ---- the tables (conftest.py): each wrong answer fails with the hint that names its mistake ----------------
+WRONG_ANSWERS = {
+    "10.1": [
+        Wrong(classify_by_determinant, "determinant test", "the 2x2 determinant test in n dimensions"),
+        Wrong(classify_by_trace, "trace", "the sign of the trace"),
+        Wrong(classify_by_diagonal, "diagonal entries", "the signs of the diagonal entries"),
+        Wrong(classify_zero_means_degenerate, "even when some eigenvalues are 0", "a zero eigenvalue always degenerate"),
+        Wrong(classify_capitalised, "lower-case", "capitalised strings"),
+    ],
+    "10.2": [
+        Wrong(hvp_forward, "forward (one-sided) difference", "a forward difference"),
+        Wrong(hvp_no_two, "divide by 2·eps, not by eps", "dividing by eps instead of 2 eps"),
+        Wrong(hvp_no_eps, "you divided by 2 only", "forgetting to divide by eps"),
+        Wrong(hvp_flipped, "grad_f(x + eps v) - grad_f(x - eps v)", "the sign flipped"),
+        Wrong(hvp_own_step, "ignores the eps argument", "a step of its own, ignoring eps"),
+        Wrong(hvp_own_relative_step, "ignores the eps argument", "ls.hvp's step |h v| = 1e-5, ignoring eps"),
+        Wrong(hvp_normalized_v, "do not normalize v", "normalizing v (step eps along v/|v|)"),
+        Wrong(hvp_eps_on_every_coordinate, "move along v", "x ± eps instead of x ± eps v"),
+    ],
+    "10.3": [
+        Wrong(fn_whole_direction, "whole direction", "one norm for the whole direction"),
+        Wrong(fn_per_layer, "each layer as a whole", "one norm per layer"),
+        Wrong(fn_rows, "normalized rows", "rows instead of columns (PyTorch's layout)"),
+        Wrong(fn_unit_columns, "norm 1", "unit columns, not scaled to the weights"),
+        Wrong(fn_no_division, "forgot to divide", "not dividing by the direction's column norm"),
+        Wrong(fn_in_place, "in place", "scaling d in place"),
+        Wrong(fn_no_zero_guard, "keep a column of d that is all zeros at zero", "0/0 on a zero column"),
+    ],
+}
+
+RIGHT_ANSWERS = {
+    "10.1": [Right(classify_by_loop, "eigh and a loop over the signs"),
+             Right(classify_min_max_eigenvalues, "only the smallest and largest eigenvalues")],
+    "10.2": [Right(hvp, "the reference written in the test"),
+             Right(hvp_loop, "a loop over the components, v as float32, times 0.5/eps")],
+    "10.3": [Right(fn_column_loop, "a loop over the columns, norms by hand")],
+}
 
 
-def test_103_no_division():
-    expect_hint("10.3", fn_no_division, "forgot to divide")
-
-
-def test_103_in_place():
-    expect_hint("10.3", fn_in_place, "in place")
-
-
-def test_103_zero_column():
-    res = run("10.3", fn_no_zero_guard)
-    assert res.status in ("failed", "error"), res.line()
-    if res.status == "failed":
-        assert "zero" in (res.hint or "") + res.message, res.line()
+def test_wrong_answers_get_their_hint(wrong_answer): wrong_answer.assert_fails()
+def test_right_answers_written_differently_pass(right_answer): right_answer.assert_passes()

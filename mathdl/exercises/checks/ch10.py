@@ -161,46 +161,70 @@ def _hess_f(x):
     return H
 
 
+def _central(x, v, eps):
+    return (_grad_f(x + eps * v) - _grad_f(x - eps * v)) / (2 * eps)
+
+
+# the probes: a small step (the usual use) and large ones, where the O(eps^2) error of the central difference is
+# large enough to tell "the central difference with THIS eps" from any answer that uses a step of its own
+_PROBES_10_2 = (0.2, 0.05, 1e-3)
+
+
 @exercise("10.2", target="hvp", title="A Hessian-vector product from two gradients", points=1)
 def _check_hvp(hvp):
     T.require_callable(hvp, "hvp")
     x = np.array([0.3, -0.5, 0.8, 0.1])
     v = np.array([1.0, -2.0, 0.5, 3.0])          # not a unit vector: the convention matters
-    eps = 1e-3
-    calls = []
-
-    def grad_f(z):
-        z = np.array(z, dtype=float)             # a private copy
-        if z.shape != x.shape:
-            raise Wrong(f"hvp called grad_f with an array of shape {z.shape}, expected {x.shape}")
-        calls.append(z)
-        return _grad_f(z)
-
-    got = T.as_float_array(hvp(grad_f, x.copy(), v.copy(), eps), "hvp(grad_f, x, v, 1e-3)", shape=x.shape)
     exact = _hess_f(x) @ v
-    central = (_grad_f(x + eps * v) - _grad_f(x - eps * v)) / (2 * eps)
-    if T.close(got, central, rtol=1e-9, atol=1e-12) or T.max_error(got, exact) < 1e-4:
-        # the form asked for (or another second-order accurate one)
-        return f"error {T.max_error(got, exact):.1e} at eps = 1e-3: second order"
-    forward = (_grad_f(x + eps * v) - _grad_f(x)) / eps
-    backward = (_grad_f(x) - _grad_f(x - eps * v)) / eps
-    err = T.max_error(got, exact)
-    msg = f"hvp(grad_f, x, v, eps=1e-3) is off by {err:.2e} from H v (max abs error)"
-    if T.close(got, forward, rtol=1e-9, atol=1e-12) or T.close(got, backward, rtol=1e-9, atol=1e-12):
-        raise Wrong(msg, hint="this is a forward (one-sided) difference, whose error is O(eps): use "
-                              "(grad_f(x + eps v) - grad_f(x - eps v)) / (2 eps), error O(eps^2)")
-    if T.close(got, 2 * central, rtol=1e-9, atol=1e-12):
-        raise Wrong(msg + "; it is twice the expected value",
-                    hint="divide by 2·eps, not by eps: the two points are 2·eps apart")
-    if T.close(got, eps * central, rtol=1e-9, atol=1e-15):
-        raise Wrong(msg + "; it is eps times the expected value",
-                    hint="divide by 2·eps: you divided by 2 only")
     nv = T.float(np.linalg.norm(v))
-    if T.close(got, exact / nv, rtol=1e-4, atol=1e-9) or T.close(got, exact * nv, rtol=1e-4, atol=1e-9):
-        raise Wrong(msg, hint="do not normalize v: use x ± eps·v with v as given")
-    if T.close(got, -central, rtol=1e-9, atol=1e-12):
-        raise Wrong(msg + "; the sign is flipped", hint="the difference is grad_f(x + eps v) - grad_f(x - eps v)")
-    raise Wrong(msg, hint="Hv ≈ (grad_f(x + eps·v) - grad_f(x - eps·v)) / (2·eps)")
+    results = {}
+    for eps in _PROBES_10_2:
+        def grad_f(z):
+            z = np.array(z, dtype=float)         # a private copy
+            if z.shape != x.shape:
+                raise Wrong(f"hvp called grad_f with an array of shape {z.shape}, expected {x.shape}")
+            return _grad_f(z)
+
+        what = f"hvp(grad_f, x, v, eps={eps:g})"
+        got = T.as_float_array(hvp(grad_f, x.copy(), v.copy(), eps), what, shape=x.shape)
+        results[eps] = got
+        central = _central(x, v, eps)
+        if T.close(got, central, rtol=1e-8, atol=1e-10):
+            continue
+        err = T.max_error(got, central)
+        msg = (f"{what} is off by {err:.2e} (max abs) from the central difference "
+               f"(grad_f(x + eps v) - grad_f(x - eps v)) / (2 eps) with that eps")
+        forward = (_grad_f(x + eps * v) - _grad_f(x)) / eps
+        backward = (_grad_f(x) - _grad_f(x - eps * v)) / eps
+        if T.close(got, forward, rtol=1e-8, atol=1e-10) or T.close(got, backward, rtol=1e-8, atol=1e-10):
+            raise Wrong(msg, hint="this is a forward (one-sided) difference, whose error is O(eps): use "
+                                  "(grad_f(x + eps v) - grad_f(x - eps v)) / (2 eps), error O(eps^2)")
+        if T.close(got, 2 * central, rtol=1e-8, atol=1e-10):
+            raise Wrong(msg + "; it is twice the expected value",
+                        hint="divide by 2·eps, not by eps: the two points are 2·eps apart")
+        if T.close(got, eps * central, rtol=1e-8, atol=1e-13):
+            raise Wrong(msg + "; it is eps times the expected value",
+                        hint="divide by 2·eps: you divided by 2 only")
+        if T.close(got, -central, rtol=1e-8, atol=1e-10):
+            raise Wrong(msg + "; the sign is flipped",
+                        hint="the difference is grad_f(x + eps v) - grad_f(x - eps v)")
+        if T.close(got, _central(x, v / nv, eps) * nv, rtol=1e-8, atol=1e-10) or T.close(
+                got, _central(x, v / nv, eps), rtol=1e-8, atol=1e-10):
+            raise Wrong(msg, hint="do not normalize v: use x ± eps·v with v as given (the step along v/|v| is "
+                                  "a different step, visible at a large eps)")
+        ones = np.ones_like(x)
+        if T.close(got, _central(x, ones, eps), rtol=1e-8, atol=1e-10):
+            raise Wrong(msg, hint="you moved every coordinate by eps (x ± eps): move along v, x ± eps·v")
+        if eps >= 0.05 and T.max_error(got, exact) < 1e-3 * (1 + T.max_(T.abs(exact))):
+            raise Wrong(msg + f"; your answer is close to the exact H v although eps = {eps:g} is large",
+                        hint="your hvp ignores the eps argument (a step of its own?): use the eps it is given, "
+                             "(grad_f(x + eps v) - grad_f(x - eps v)) / (2 eps)")
+        if T.any(T.close(got, r, rtol=1e-6, atol=1e-9) for e, r in results.items() if e != eps):
+            raise Wrong(msg + "; it does not change with eps",
+                        hint="your hvp ignores the eps argument: use the eps it is given")
+        raise Wrong(msg, hint="Hv ≈ (grad_f(x + eps·v) - grad_f(x - eps·v)) / (2·eps)")
+    err = T.max_error(results[1e-3], exact)
+    return f"the central difference at eps = 1e-3, 0.05 and 0.2; error {err:.1e} at eps = 1e-3: second order"
 
 
 # --------------------------------------------------------------------------------------
