@@ -86,6 +86,9 @@ def test_the_lowest_allowed_versions_pass_the_unit_tests_and_a_chapter(tmp_path)
     run = subprocess.run(
         [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-m", "not slow", *UNIT_TESTS, CHAPTER],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    tail = "\n".join(run.stdout.splitlines()[-40:])
+    lines = run.stdout.splitlines()
+    failed = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+    first = next((i for i, line in enumerate(lines) if line.startswith("____")), None)
+    tail = "\n".join(failed + (lines[first:first + 60] if first is not None else lines[-40:]))
     assert run.returncode == 0, (f"with the lowest versions ({', '.join(f'{n}=={v}' for n, v in floors().items())}) "
                                  f"the tests fail; raise the floor in requirements.txt:\n{tail}\n{run.stderr[-2000:]}")
