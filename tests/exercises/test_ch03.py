@@ -101,6 +101,43 @@ def grad_matrices_only(f, w, h=1e-5):
     return grad
 
 
+def grad_backward(f, w, h=1e-5):
+    grad = np.zeros_like(w)
+    for idx in np.ndindex(w.shape):
+        e = np.zeros_like(w)
+        e[idx] = h
+        grad[idx] = (f(w) - f(w - e)) / h
+    return grad
+
+
+def grad_float32(f, w, h=1e-5):
+    # the central difference computed in float32: with h = 1e-5 most of f's 7 digits cancel
+    return numerical_gradient(f, np.asarray(w, dtype=np.float32), h)
+
+
+def grad_in_place_restored(f, w, h=1e-5):
+    # right, written differently: perturbs w in place and restores every entry afterwards
+    grad = np.zeros_like(w)
+    for idx in np.ndindex(w.shape):
+        old = w[idx]
+        w[idx] = old + h
+        up = f(w)
+        w[idx] = old - h
+        down = f(w)
+        w[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+def gd_float32(grad, w0, lr, num_steps):
+    # right, written differently: the path stored in a float32 array
+    path = np.empty((num_steps + 1, len(w0)), dtype=np.float32)
+    path[0] = w0
+    for t in range(num_steps):
+        path[t + 1] = path[t] - lr * grad(path[t])
+    return path
+
+
 def grad_1d_only(f, w, h=1e-5):
     grad = np.zeros(len(w))
     for i in range(len(w)):
@@ -227,6 +264,8 @@ WRONG_ANSWERS = {
         Wrong(grad_all_at_once, "moved every entry", "moves every entry at once"),
         Wrong(grad_over_h, "divide by 2h", "divides by h instead of 2h"),
         Wrong(grad_reversed, "subtract f(w − h eᵢ)", "subtracts in the wrong order"),
+        Wrong(grad_backward, "backward difference", "a backward difference with the given h"),
+        Wrong(grad_float32, "float32", "computes in float32, where a step of 1e-5 cancels most digits"),
     ],
     "3.2": [
         Wrong(lambda grad_f, w, v: grad_f(w) @ v, "not a unit vector", "does not normalise v"),
@@ -257,6 +296,9 @@ WRONG_ANSWERS = {
               "the best fixed step instead of the largest stable one"),
         Wrong(lambda A: 2.0 / np.diag(A).max(), "not its eigenvalues", "the largest diagonal entry as λ_max"),
         Wrong(lambda A: np.linalg.eigvalsh(A).max() / 2, "inverted", "λ_max / 2: inverted"),
+        Wrong(lambda A: 2.0 / np.trace(A), "trace", "2/trace(A): the sum of the eigenvalues"),
+        Wrong(lambda A: 2.0 / np.linalg.norm(A), "Frobenius", "2/np.linalg.norm(A): the Frobenius norm"),
+        Wrong(lambda A: 2.0 / np.abs(A).sum(axis=1).max(), "Gershgorin", "2 over the largest row sum"),
     ],
 }
 
@@ -264,20 +306,25 @@ RIGHT_ANSWERS = {
     "3.1": [
         Right(grad_flat_index, "a flat index and a reshape instead of np.ndindex"),
         Right(grad_eye, "the steps as rows of an identity matrix, one list comprehension"),
+        Right(grad_in_place_restored, "perturbs w in place and restores it"),
     ],
     "3.2": [
         Right(dd_loop, "explicit sums and math.sqrt, returning a Python float"),
         Right(lambda grad_f, w, v: float(np.dot(grad_f(w), v) / np.sqrt(np.dot(v, v))),
               "the dot product divided by sqrt(v·v)"),
+        Right(lambda grad_f, w, v: np.float32(grad_f(w) @ v) / np.float32(np.linalg.norm(v)),
+              "a float32 result"),
     ],
     "3.3": [
         Right(gd_preallocated, "a preallocated array filled row by row"),
         Right(lambda grad, w0, lr, num_steps: [list(r) for r in gradient_descent(grad, w0, lr, num_steps)],
               "a list of lists instead of an array"),
+        Right(gd_float32, "the path stored in a float32 array"),
     ],
     "3.4": [
         Right(lambda A: 2.0 / np.linalg.norm(A, 2), "the spectral norm (= λ_max for a positive definite A)"),
         Right(lambda A: 2.0 / max(np.linalg.eig(A)[0].real), "the general eigenvalue solver np.linalg.eig"),
+        Right(lambda A: np.float32(2.0) / np.linalg.eigvalsh(A.astype(np.float32)).max(), "in float32"),
     ],
 }
 

@@ -223,6 +223,25 @@ def sweep_ones(tape, num_nodes):
     return bar
 
 
+def sweep_first_parent(tape, num_nodes):
+    bar = np.zeros(num_nodes)
+    bar[tape[-1][0]] = 1.0
+    for i, parents in reversed(tape):
+        j, d = parents[0]             # only the first parent gets its contribution
+        bar[j] += d * bar[i]
+    return bar
+
+
+def sweep_float32(tape, num_nodes):
+    # right, written differently: the adjoints in a float32 array
+    bar = np.zeros(num_nodes, dtype=np.float32)
+    bar[tape[-1][0]] = 1.0
+    for i, parents in reversed(tape):
+        for j, d in parents:
+            bar[j] += np.float32(d) * bar[i]
+    return bar
+
+
 def sweep_dict(tape, num_nodes):
     # right, written differently: adjoints in a dict, contributions gathered per parent, then an array
     adj = {tape[-1][0]: 1.0}
@@ -240,17 +259,26 @@ WRONG_ANSWERS = {
         Wrong(WRONG_41["added"][0], WRONG_41["added"][1], "adds the local derivatives"),
         Wrong(WRONG_41["minus_sin"][0], WRONG_41["minus_sin"][1], "differentiates sin to −sin"),
         Wrong(lambda x: 2 * x * math.sin(x**2), "its derivative is cos", "keeps sin as its own derivative"),
+        Wrong(lambda x: x * math.cos(x**2), "d(x²)/dx = 2x", "takes the inner derivative of x² to be x"),
     ],
     "4.2": [Wrong(fn, fragment, name) for name, (fn, fragment) in sorted(WRONG_42.items())] + [
         Wrong(lambda w, x, b, t: 2 * (_s(w, x, b) - t) * _s(w, x, b) * x, "not σ(z)", "uses σ(z) for σ'(z)"),
         Wrong(lambda w, x, b, t: 2 * (_s(w, x, b) - t) + _s(w, x, b) * (1 - _s(w, x, b)) + x,
               "multiplied, not added", "adds the three local derivatives"),
+        Wrong(lambda w, x, b, t: 2 * (sigmoid(w * x) - t) * sigmoid(w * x) * (1 - sigmoid(w * x)) * x,
+              "z = w·x + b, not at w·x", "forgets the bias in the pre-activation"),
+        Wrong(lambda w, x, b, t: 2 * (_s(w, x, b) - t) * _s(w, x, b) * (1 - _s(w, x, b)) * w,
+              "∂z/∂w = x", "takes ∂z/∂w = w"),
     ],
     "4.3": [Wrong(fn, fragment, name) for name, (fn, fragment) in sorted(WRONG_43.items())] + [
         Wrong(lambda x, y: (math.sin(x * y) + x * y * math.cos(x * y), x * y * math.cos(x * y)),
               "∂(x·y)/∂y is x, not y", "takes ∂(xy)/∂y = y"),
         Wrong(lambda x, y: (y * math.cos(x * y), x * x * math.cos(x * y)), "dropped the factor x",
               "one path only, and without the outer factor x"),
+        Wrong(lambda x, y: (math.sin(x * y) + y * math.cos(x * y), x * x * math.cos(x * y)),
+              "dropped the local derivative ∂f/∂s = x", "both paths, but x·cos(a)·y written as y·cos(a)"),
+        Wrong(lambda x, y: (math.sin(x * y) + x * y * math.cos(x * y), y * math.cos(x * y)),
+              "∂a/∂y = x (not y)", "∂f/∂y = y·cos(xy)"),
     ],
     "4.4": [
         Wrong(sweep_overwrite, "SUM the contributions", "overwrites adjoints instead of summing"),
@@ -260,6 +288,7 @@ WRONG_ANSWERS = {
         Wrong(sweep_seed_last_node, "LAST TAPE ENTRY", "seeds node num_nodes - 1, not the output"),
         Wrong(sweep_by_node_number, "not by decreasing node number", "sorts by node number, not tape order"),
         Wrong(sweep_ones, "start every adjoint at 0", "starts every adjoint at 1"),
+        Wrong(sweep_first_parent, "not just the first", "passes the adjoint to the first parent only"),
     ],
 }
 
@@ -267,21 +296,25 @@ RIGHT_ANSWERS = {
     "4.1": [
         Right(lambda x: 2 * x * np.cos(x**2), "numpy instead of math"),
         Right(lambda x: float(np.cos(x * x)) * (x + x), "another grouping: cos(x·x)·(x + x)"),
+        Right(lambda x: 2 * np.float32(x) * np.cos(np.float32(x) ** 2), "in float32"),
     ],
     "4.2": [
         Right(lambda w, x, b, t: 2 * ((1 + math.tanh((w * x + b) / 2)) / 2 - t)
               * (1 - math.tanh((w * x + b) / 2) ** 2) / 4 * x,
               "σ written with tanh: σ(z) = (1 + tanh(z/2))/2, σ'(z) = (1 − tanh²(z/2))/4"),
+        Right(lambda w, x, b, t: np.float32(dloss_dw(w, x, b, t)), "a float32 result"),
     ],
     "4.3": [
         Right(lambda x, y: np.array(grad_f(x, y)), "a numpy array instead of a tuple"),
         Right(lambda x, y: [math.sin(x * y) + x * y * math.cos(x * y), x**2 * math.cos(y * x)],
               "a list, with x**2 and cos(y·x)"),
+        Right(lambda x, y: np.array(grad_f(x, y), dtype=np.float32), "a float32 array"),
     ],
     "4.4": [
         Right(sweep_dict, "adjoints in a dict, converted to an array at the end"),
         Right(sweep_in_place_reverse, "reverses the tape in place (the check hands it a copy)"),
         Right(lambda tape, n: reverse_sweep(tape, n).tolist(), "returns a list"),
+        Right(sweep_float32, "the adjoints in a float32 array"),
     ],
 }
 

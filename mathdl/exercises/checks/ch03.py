@@ -72,6 +72,8 @@ def _fd(f, w, h, kind, block=None):
         e[idx] = h
         if kind == "central":
             out[idx] = (f(w + e) - f(w - e)) / (2 * h)
+        elif kind == "backward":
+            out[idx] = (f(w) - f(w - e)) / h
         else:
             out[idx] = (f(w + e) - f(w)) / h
     return out
@@ -107,6 +109,16 @@ def _check_numerical_gradient(numerical_gradient):
             continue
         msg = (f"{what}: max error {T.max_error(got, central):.2g} against the central difference with "
                f"step {h:g}")
+        if getattr(raw, "dtype", None) == _np.float32:
+            # float32 keeps 7 digits of f: with h = 1e-5 the difference f(w + h eᵢ) − f(w − h eᵢ) has lost
+            # most of them (error ≈ 6e-8·|f|/h ≈ 1e-2), so this is not a right answer written differently
+            raise Wrong(msg + " (your result is float32)",
+                        hint="you computed in float32: with a small h the difference of two nearly equal values "
+                             "of f keeps only a few of float32's 7 digits; compute in float64 (np.zeros_like on "
+                             "a float64 w, or w.astype(float))")
+        if T.close(got, _fd(f, w0, h, "backward"), rtol=1e-8, atol=1e-10):
+            raise Wrong(msg, hint="this is a backward difference (f(w) − f(w − h eᵢ)) / h; use the central "
+                                  "difference (f(w + h eᵢ) − f(w − h eᵢ)) / (2h) for every entry")
         if T.close(got, _fd(f, w0, h, "forward"), rtol=1e-8, atol=1e-10):
             raise Wrong(msg, hint="this is a forward difference; use the central difference "
                                   "(f(w + h eᵢ) − f(w − h eᵢ)) / (2h) for every entry")
@@ -160,7 +172,9 @@ def _check_directional_derivative(directional_derivative):
                 hint = "a directional derivative is one number: sum the products (a dot product, g @ u)"
             raise Wrong(f"{what} has shape {_shape(arr)}, expected a single number", hint=hint)
         got = T.float(arr.reshape(-1)[0])
-        if T.isclose_scalar(got, ref, rel_tol=1e-9, abs_tol=1e-12):
+        # 1e-6: a right answer computed or returned in float32 is off by a few units of 6e-8; every
+        # mistake named below changes the result by at least 10 %
+        if T.isclose_scalar(got, ref, rel_tol=1e-6, abs_tol=1e-9):
             continue
         msg = f"{what} = {got:.6g}, expected {ref:.6g}"
         if T.isclose_scalar(got, ref * norm, rel_tol=1e-9):
@@ -229,7 +243,9 @@ def _check_gradient_descent(gradient_descent):
             elif got.shape[0] == num_steps and T.close(got, ref[:-1], rtol=1e-9, atol=1e-12):
                 hint = "off by one: you stopped one step early (num_steps steps give num_steps + 1 points)"
             raise Wrong(f"{what} has {got.shape[0]} rows, expected {ref.shape[0]} (shape {want})", hint=hint)
-        if T.close(got, ref, rtol=1e-9, atol=1e-12):
+        # rtol 1e-6, atol 1e-7: a path stored in float32 (a right answer) rounds each iterate, of size
+        # about 1, to 6e-8 relative; the mistakes below move the iterates by 1e-2 or more
+        if T.close(got, ref, rtol=1e-6, atol=1e-7):
             continue
         msg = f"{what}: the iterates differ from w ← w − η∇f(w) (max error {T.max_error(got, ref):.3g})"
         if T.close(got, _path(w0_, lr, num_steps, sign=+1.0), rtol=1e-9, atol=1e-12):
@@ -260,9 +276,10 @@ def _cases34():
     R = _rot(0.6)
     A1 = R @ _np.diag([1.0, 10.0]) @ R.T                      # off-diagonal: max diag entry < λ_max
     Q, _ = _np.linalg.qr(_np.random.default_rng(3).standard_normal((3, 3)))
-    A2 = Q @ _np.diag([0.5, 2.0, 8.0]) @ Q.T
+    A2 = Q @ _np.diag([0.4, 2.0, 8.0]) @ Q.T               # λ_min·λ_max ≠ 4: 2/λ_min ≠ λ_max/2
     A3 = _np.diag([4.0, 0.25])                                 # diagonal, λ_max first
-    return ((A1, 1.0, 10.0), (A2, 0.5, 8.0), (A3, 0.25, 4.0))
+    # the 3×3 first: for a 2×2, 2/trace(A) IS 2/(λ_min + λ_max), and the hint could not tell the two apart
+    return ((A2, 0.4, 8.0), (A1, 1.0, 10.0), (A3, 0.25, 4.0))
 
 
 @exercise("3.4", target="max_stable_lr", title="The largest stable learning rate", points=1)
@@ -273,7 +290,9 @@ def _check_max_stable_lr(max_stable_lr):
         what = f"max_stable_lr(A) for a {n}×{n} A with eigenvalues from {lmin:g} to {lmax:g}"
         got = T.as_float(max_stable_lr(A.copy()), what)
         ref = 2.0 / lmax
-        if T.isclose_scalar(got, ref, rel_tol=1e-8):
+        # 1e-6: a right answer in float32 is off by 6e-8 relative; the nearest mistake below (2/‖A‖_F for
+        # the 2×2) is 5e-3 off
+        if T.isclose_scalar(got, ref, rel_tol=1e-6):
             continue
         msg = f"{what} = {got:.6g}, expected {ref:.6g}"
 
@@ -286,8 +305,17 @@ def _check_max_stable_lr(max_stable_lr):
         elif near(1.0 / lmax):
             hint = ("1/λ_max is stable but not the largest: along an eigenvector the error is multiplied by "
                     "1 − ηλ each step, and |1 − ηλ| < 1 holds up to η = 2/λ")
+        elif near(2.0 / T.float(_np.trace(A))) and n > 2:
+            hint = ("the trace of A is the SUM of its eigenvalues, not the largest one: use "
+                    "np.linalg.eigvalsh(A).max()")
         elif near(2.0 / (lmin + lmax)):
             hint = "2/(λ_min + λ_max) is the best fixed step (fastest rate), not the largest stable one"
+        elif near(2.0 / T.float(_np.sqrt(_np.sum(A * A)))):
+            hint = ("np.linalg.norm(A) is the Frobenius norm sqrt(Σ λ²), larger than λ_max; the spectral norm "
+                    "np.linalg.norm(A, 2) is λ_max for a symmetric positive definite A")
+        elif near(2.0 / T.float(_np.max(_np.sum(_np.abs(A), axis=1)))):
+            hint = ("the largest absolute row sum only bounds λ_max from above (Gershgorin), so 2 over it is "
+                    "stable but not the largest stable rate: use the eigenvalues")
         elif near(1.0 / lmin):
             hint = "use the largest eigenvalue, and |1 − ηλ| < 1 allows η up to 2/λ"
         elif near(2.0 / T.float(_np.max(_np.diag(A)))) or near(2.0 / T.float(_np.max(_np.abs(A)))):

@@ -15,8 +15,12 @@ from mathdl.exercises.registry import Wrong, exercise
 
 np = T.np
 
-_RTOL = 1e-8
-_ATOL = 1e-12
+# A right answer computed in float32 (eps 6e-8) is off by a few 1e-8 relative, and by 4e-7 for 4.1 at
+# x = -1.2, where cos(x²) = 0.13 amplifies the rounding of x² tenfold; every mistake named below is off
+# by 1e-2 or more. So 1e-6 relative (and 1e-7 absolute, for adjoints near 0) accepts float32 and
+# rejects every mistake.
+_RTOL = 1e-6
+_ATOL = 1e-7
 
 
 def _sigmoid(z):
@@ -60,6 +64,8 @@ def _check_dh(dh):
              "the derivative of sin is cos (−sin is the derivative of cos)"),
             (2 * x * np.sin(x**2),
              "you kept sin as the outer function; its derivative is cos"),
+            (x * np.cos(x**2),
+             "the inner derivative is d(x²)/dx = 2x, not x: the factor 2 is missing"),
         ])
         raise Wrong(f"dh({x:g}) = {got:.6g}, expected h'({x:g}) = {ref:.6g}", hint=hint)
     return f"h'(x) = 2x·cos(x²) at {len(_XS_41)} points"
@@ -98,6 +104,10 @@ def _check_dloss_dw(dloss_dw):
              "sign error: the derivative of (s − t)² with respect to s is 2(s − t)"),
             (2 * (s - t) + ds + x,
              "along a chain the local derivatives are multiplied, not added"),
+            (2 * (_sigmoid(w * x) - t) * _sigmoid(w * x) * (1 - _sigmoid(w * x)) * x,
+             "the bias is part of the pre-activation: evaluate σ and σ' at z = w·x + b, not at w·x"),
+            (2 * (s - t) * ds * w,
+             "the innermost derivative is ∂z/∂w = x (z = w·x + b is linear in w with slope x), not w"),
         ])
         raise Wrong(f"dloss_dw(w={w:g}, x={x:g}, b={b:g}, t={t:g}) = {got:.6g}, expected {ref:.6g}",
                     hint=hint)
@@ -135,6 +145,9 @@ def _check_grad_f(grad_f):
                 (y * np.cos(a),
                  "you kept only one path, and dropped the factor x of the outer product: sum the path "
                  "through a = x·y (x·cos(a)·y) and the direct one (sin(a))"),
+                (np.sin(a) + y * np.cos(a),
+                 "both paths, but on the path x → a → s → f you dropped the local derivative ∂f/∂s = x "
+                 "of f = x·s: that path contributes x·cos(a)·y"),
             ])
             raise Wrong(f"∂f/∂x at ({x:g}, {y:g}) is {gx:.6g}, expected {dfdx:.6g}", hint=hint)
         hint = _first_match(gy, [
@@ -143,6 +156,8 @@ def _check_grad_f(grad_f):
              "then cos(a), then ∂f/∂(sin a) = x"),
             (x * y * np.cos(a),
              "the local derivative ∂(x·y)/∂y is x, not y"),
+            (y * np.cos(a),
+             "along y → a → s → f the local derivatives are ∂a/∂y = x (not y), cos(a), and ∂f/∂s = x"),
         ])
         raise Wrong(f"∂f/∂y at ({x:g}, {y:g}) is {gy:.6g}, expected {dfdy:.6g}", hint=hint)
     return f"both partials match at {len(_CASES_43)} points"
@@ -177,14 +192,14 @@ def _tapes_44():
 
 
 def _reverse(tape, num_nodes, *, overwrite=False, forward_order=False, add=False, seed=1.0,
-             seed_node=None, by_number=False, start=0.0):
+             seed_node=None, by_number=False, start=0.0, first_parent=False):
     bar = np.full(num_nodes, start)
     bar[tape[-1][0] if seed_node is None else seed_node] = seed
     order = tape if forward_order else tape[::-1]
     if by_number:
         order = T.sorted(tape, key=lambda entry: -entry[0])
     for i, parents in order:
-        for j, d in parents:
+        for j, d in (parents[:1] if first_parent else parents):
             contribution = (d + bar[i]) if add else d * bar[i]
             bar[j] = contribution if overwrite else bar[j] + contribution
     return bar
@@ -218,6 +233,9 @@ def _check_reverse_sweep(reverse_sweep):
             (_reverse(tape, num_nodes, by_number=True),
              "process the tape in reverse TAPE order (reversed(tape)), not by decreasing node number: the "
              "numbering need not follow the order of computation"),
+            (_reverse(tape, num_nodes, first_parent=True),
+             "every parent of a node gets a contribution: loop over all the (j, d) pairs of the entry, not "
+             "just the first"),
             (_reverse(tape, num_nodes, start=1.0),
              "start every adjoint at 0 (np.zeros) except the output's seed of 1: the adjoints accumulate "
              "only what flows back from the output"),
