@@ -58,8 +58,16 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").strip()
 
 
+def _tolerance(text: str) -> str:
+    """A tolerance as written in the chapter (0.05, not the record's three digits 0.0500)."""
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
 def _predicted(r: dict) -> str:
-    test, p, t = r["test"], r["predicted"], r["tolerance"]
+    test, p, t = r["test"], r["predicted"], _tolerance(r["tolerance"])
     return {"abs": f"{p} ± {t}", "rel": f"{p} ± {t} (relative)", "factor": f"{p}, within a factor {t}",
             "below": f"at most {p}", "above": f"at least {p}", "equal": f"exactly {p}"}.get(test, p)
 
