@@ -287,6 +287,99 @@ def test_114_batches_have_unequal_sizes():
     expect_hint("11.4", te_unweighted_mean, "plain mean of the batch losses")
 
 
+def accuracy_threshold(logits, y):
+    z = logits - logits.max(axis=1, keepdims=True)
+    P = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return float(np.mean(P[np.arange(len(y)), y] > 0.5))       # "correct" = true-class probability above 1/2
+
+
+def cm_fixed_ten(t, p, C):
+    M = np.zeros((10, 10), dtype=int)                             # the digits' 10 classes, hard-coded
+    np.add.at(M, (t, p), 1)
+    return M
+
+
+def mb_empty_last(X, y, B, rng):
+    perm = rng.permutation(len(y))
+    return [(X[perm[k * B:(k + 1) * B]], y[perm[k * B:(k + 1) * B]]) for k in range(len(y) // B + 1)]
+
+
+def mb_padded(X, y, B, rng):
+    n = len(y)
+    idx = np.resize(rng.permutation(n), -(-n // B) * B)          # wraps around to fill the last batch
+    return [(X[idx[s:s + B]], y[idx[s:s + B]]) for s in range(0, len(idx), B)]
+
+
+def mb_hard_coded_5(X, y, B, rng):
+    perm = rng.permutation(len(y))
+    return [(X[perm[s:s + 5]], y[perm[s:s + 5]]) for s in range(0, len(y), 5)]
+
+
+def mb_column_labels(X, y, B, rng):
+    perm = rng.permutation(len(y))
+    return [(X[perm[s:s + B]], y[perm[s:s + B]][:, None]) for s in range(0, len(y), B)]
+
+
+def mb_choice(X, y, B, rng):
+    perm = rng.choice(len(y), size=len(y), replace=False)
+    out, start = [], 0
+    while start < len(y):
+        idx = perm[start:start + B]
+        out.append((X[idx], y[idx]))
+        start += B
+    return out
+
+
+def _loop(model, optimizer, batches, *, to_f32=False, zero_grad_last=False, order=None, tensor_total=False,
+          divide=None):
+    total, count = 0.0, 0
+    for X_b, y_b in (batches if order is None else order(batches)):
+        if not zero_grad_last:
+            optimizer.zero_grad()
+        X_in = X_b.astype(np.float32) if to_f32 else X_b
+        loss = F.cross_entropy(model(mdl.tensor(X_in)), y_b)
+        loss.backward()
+        optimizer.step()
+        if zero_grad_last:
+            optimizer.zero_grad()
+        total = total + (loss * len(y_b) if tensor_total else float(loss.data) * len(y_b))
+        count += len(y_b)
+    return total / (divide(batches) if divide else count)
+
+
+def te_float32_inputs(model, optimizer, batches):
+    return _loop(model, optimizer, batches, to_f32=True)
+
+
+def te_zero_grad_after_step(model, optimizer, batches):
+    return _loop(model, optimizer, batches, zero_grad_last=True)
+
+
+def te_reversed(model, optimizer, batches):
+    return _loop(model, optimizer, batches, order=lambda b: b[::-1])
+
+
+def te_tensor_total(model, optimizer, batches):
+    return _loop(model, optimizer, batches, tensor_total=True)
+
+
+def te_equal_batches(model, optimizer, batches):
+    return _loop(model, optimizer, batches, divide=lambda b: len(b) * len(b[0][1]))
+
+
+def te_loss_after_step(model, optimizer, batches):
+    total, count = 0.0, 0
+    for X_b, y_b in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(mdl.tensor(X_b)), y_b)
+        loss.backward()
+        optimizer.step()
+        with mdl.no_grad():
+            total += float(F.cross_entropy(model(mdl.tensor(X_b)), y_b).data) * len(y_b)
+        count += len(y_b)
+    return total / count
+
+
 # ---- the tables ------------------------------------------------------------------------------------
 WRONG_ANSWERS = {
     "11.1": [
@@ -304,6 +397,9 @@ WRONG_ANSWERS = {
               "argmin instead of argmax"),
         Wrong(lambda logits, y: float(np.mean(np.argmax(logits) == y)), "flattened array",
               "argmax without an axis (one index of the flattened array)"),
+        Wrong(accuracy_threshold, "probability exceeds 1/2", "true-class probability above 1/2 counted as correct"),
+        Wrong(lambda logits, y: float(np.mean(logits[np.arange(len(y)), y] > 0)), "logit is positive",
+              "true-class logit above 0 counted as correct"),
     ],
     "11.2": [
         Wrong(lambda t, p, C: confusion_matrix(t, p, C).T, "transposed", "rows = predicted (transposed)"),
@@ -313,6 +409,7 @@ WRONG_ANSWERS = {
         Wrong(cm_total_normalised, "COUNTS", "divided by the total number of examples"),
         Wrong(cm_diagonal_only, "only the correct predictions", "counts only the correct predictions"),
         Wrong(cm_off_by_one, "M[i, j] = the number of examples", "off by one: the last example is not counted"),
+        Wrong(cm_fixed_ten, "num_classes argument", "a hard-coded 10 x 10 matrix"),
     ],
     "11.3": [
         Wrong(mb_not_shuffled, "did not shuffle", "no shuffling"),
@@ -323,6 +420,10 @@ WRONG_ANSWERS = {
         Wrong(mb_global_rng, "rng argument", "the global np.random instead of the rng argument"),
         Wrong(mb_in_place, "in place", "shuffles the caller's X and y in place"),
         Wrong(mb_ignores_batch_size, "batch_size was ignored", "ignores batch_size (hard-coded 32)"),
+        Wrong(mb_hard_coded_5, "batch_size was ignored", "hard-codes the test's batch size 5"),
+        Wrong(mb_empty_last, "empty last batch", "range(n // B + 1) batches: an empty one when B divides n"),
+        Wrong(mb_padded, "padded", "last batch wrapped around to a full batch"),
+        Wrong(mb_column_labels, "1-D like y", "y_b of shape (B, 1)"),
     ],
     "11.4": [
         Wrong(te_no_zero_grad, "never reset", "no zero_grad"),
@@ -333,6 +434,10 @@ WRONG_ANSWERS = {
         Wrong(te_unweighted_mean, "plain mean of the batch losses", "unweighted mean over unequal batches"),
         Wrong(te_sum_of_losses, "summed the batch losses", "returns the sum of the batch losses"),
         Wrong(te_returns_none, "average training loss", "returns nothing"),
+        Wrong(te_reversed, "order given", "the batches in reversed order"),
+        Wrong(te_tensor_total, "not the Tensor loss", "returns the accumulated Tensor (a graph over the epoch)"),
+        Wrong(te_equal_batches, "unequal sizes", "divides by (number of batches) x (first batch size)"),
+        Wrong(te_loss_after_step, "BEFORE the step", "records the loss after the step"),
     ],
 }
 
@@ -342,9 +447,12 @@ RIGHT_ANSWERS = {
     "11.2": [Right(cm_loop, "a Python loop with M[t, p] += 1"),
              Right(cm_bincount, "np.bincount of t * C + p, reshaped")],
     "11.3": [Right(mb_split, "np.split of the permutation, returning a list"),
-             Right(lambda X, y, B, rng: mdl.data.minibatches(X, y, B, rng=rng), "mathdl's own minibatches")],
+             Right(lambda X, y, B, rng: mdl.data.minibatches(X, y, B, rng=rng), "mathdl's own minibatches"),
+             Right(mb_choice, "rng.choice without replacement, a while loop")],
     "11.4": [Right(te_model_zero_grad_np_average, "gradients reset by hand, np.average with weights"),
-             Right(te_sum_reduction_then_divide, "the total of B_k * L_k divided by the count")],
+             Right(te_sum_reduction_then_divide, "the total of B_k * L_k divided by the count"),
+             Right(te_float32_inputs, "float32 inputs"),
+             Right(te_zero_grad_after_step, "zero_grad at the end of each step")],
 }
 
 
