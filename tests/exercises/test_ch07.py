@@ -187,6 +187,68 @@ def _onehot(z, y):
     return np.eye(z.shape[1])[y]
 
 
+# ---- found in review: shifts that are not the maximum, the batch maximum, B*C, float32 ----------------
+def softmax_mean_shift(z, axis=-1):
+    # "any shift is fine": the row mean passes [1000, 999, 998] but leaves exp(1000) for [1000, 0, -1000]
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.mean(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_min_shift(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.min(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_float32(z, axis=-1):
+    # right, written differently: computed in float32
+    z = np.asarray(z, dtype=np.float32)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def ce_mean_shift(logits, targets):
+    logits = np.asarray(logits, dtype=float)
+    m = logits.mean(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
+    return float(np.mean(lse - logits[np.arange(len(targets)), targets]))
+
+
+def ce_batch_max(logits, targets):
+    # the maximum of the whole batch: the row [0, -1000] of a batch with maximum 1000 underflows to log(0)
+    logits = np.asarray(logits, dtype=float)
+    m = logits.max()
+    lse = m + np.log(np.exp(logits - m).sum(axis=1))
+    return float(np.mean(lse - logits[np.arange(len(targets)), targets]))
+
+
+def ce_over_BC(logits, targets):
+    return cross_entropy(logits, targets) / np.asarray(logits).shape[1]
+
+
+def ce_float32_logits_small(logits, targets):
+    # right, written differently: float32 exponentials, the sum and log in float64 (loses nothing that matters)
+    logits = np.asarray(logits, dtype=float)
+    m = logits.max(axis=1, keepdims=True)
+    s = np.exp((logits - m).astype(np.float32)).astype(float).sum(axis=1)
+    return float(np.mean(m[:, 0] + np.log(s) - logits[np.arange(len(targets)), targets]))
+
+
+def grad_mean_shift(z, y):
+    return (softmax_mean_shift(z) - _onehot(z, y)) / z.shape[0]
+
+
+def grad_batch_max(z, y):
+    e = np.exp(z - z.max())
+    return (e / e.sum(axis=1, keepdims=True) - _onehot(z, y)) / z.shape[0]
+
+
+def grad_float32(z, y):
+    # right, written differently: float32 softmax
+    return ((softmax_float32(z) - _onehot(z, y)) / z.shape[0]).astype(np.float32)
+
+
 WRONG_ANSWERS = {
     "7.1": [
         Wrong(softmax_naive, "subtract the maximum", "naive exp overflows"),
@@ -198,6 +260,8 @@ WRONG_ANSWERS = {
         Wrong(softmax_axis1_hardcoded, "default is axis 2", "hard-coded axis 1 (wrong on 3-D input)"),
         Wrong(softmax_transpose_for_axis0, "explicit axis", "transpose trick, wrong for a middle axis"),
         Wrong(softmax_flatten_2d, "explicit axis", "reshape to 2-D ignores a middle axis"),
+        Wrong(softmax_mean_shift, "not its mean or minimum", "subtracted the row mean (overflows on wide rows)"),
+        Wrong(softmax_min_shift, "not its mean or minimum", "subtracted the row minimum"),
     ],
     "7.2": [
         Wrong(ce_sum, "MEAN", "sum over the batch instead of the mean"),
@@ -207,6 +271,9 @@ WRONG_ANSWERS = {
         Wrong(ce_bad_index, "np.arange(B)", "indexing logits[:, targets] takes a block"),
         Wrong(ce_all_classes, "true class", "averaged -log p over all classes"),
         Wrong(ce_no_normaliser, "normaliser", "forgot logsumexp"),
+        Wrong(ce_mean_shift, "not its mean or minimum", "logsumexp shifted by the row mean"),
+        Wrong(ce_batch_max, "maximum of the whole batch", "logsumexp shifted by the batch maximum"),
+        Wrong(ce_over_BC, "divided by B*C", "mean over all B*C entries"),
     ],
     "7.3": [
         Wrong(lambda z, y: -cross_entropy_grad(z, y), "sign is flipped", "y - p instead of p - y"),
@@ -218,15 +285,21 @@ WRONG_ANSWERS = {
         Wrong(lambda z, y: cross_entropy_grad(z, y).T, "shape of the logits", "returned the transpose"),
         Wrong(lambda z, y: _onehot(z, y) - softmax(z), "sign is flipped (use p - y) and the division by B",
               "two mistakes: sign and no division by B"),
+        Wrong(grad_mean_shift, "not its mean or minimum", "softmax shifted by the row mean"),
+        Wrong(grad_batch_max, "EACH row", "softmax shifted by the batch maximum"),
+        Wrong(lambda z, y: cross_entropy_grad(z, y) / z.shape[1], "divided by B*C", "divided by B*C"),
     ],
 }
 
 RIGHT_ANSWERS = {
     "7.1": [Right(softmax_loop_rows, "a Python loop over every slice, axis moved last"),
-            Right(softmax_via_logsumexp, "exp(z - logsumexp(z))")],
+            Right(softmax_via_logsumexp, "exp(z - logsumexp(z))"),
+            Right(softmax_float32, "computed in float32")],
     "7.2": [Right(ce_loop, "a loop over rows with math.exp/math.log"),
-            Right(ce_logaddexp, "np.logaddexp.reduce and take_along_axis, a 0-d numpy result")],
-    "7.3": [Right(ce_grad_loop, "row by row, subtracting 1 at the true class")],
+            Right(ce_logaddexp, "np.logaddexp.reduce and take_along_axis, a 0-d numpy result"),
+            Right(ce_float32_logits_small, "float32 exponentials of the shifted logits")],
+    "7.3": [Right(ce_grad_loop, "row by row, subtracting 1 at the true class"),
+            Right(grad_float32, "a float32 result")],
 }
 
 

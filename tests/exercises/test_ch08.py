@@ -175,6 +175,46 @@ def heavy_ball_from_roots(lam_min, lam_max):
     return 4.0 / (a + b) ** 2, ((b - a) / (b + a)) ** 2
 
 
+# ---- found in review ------------------------------------------------------------------------------
+def momentum_nesterov(w, v, g, lr, momentum):
+    v_new = momentum * v + g
+    return w - lr * (g + momentum * v_new), v_new
+
+
+def momentum_swapped(w, v, g, lr, momentum):
+    v_new = momentum * v + g
+    return v_new, w - lr * v_new
+
+
+def momentum_float32(w, v, g, lr, momentum):
+    # right, written differently: float32 arrays
+    w, v, g = (np.asarray(a, dtype=np.float32) for a in (w, v, g))
+    v_new = np.float32(momentum) * v + g
+    return w - np.float32(lr) * v_new, v_new
+
+
+def adam_paper_eps_hat(w, m, v, g, t, lr, betas, eps):
+    # Kingma & Ba's "efficient" form: alpha_t = lr sqrt(1 - b2^t)/(1 - b1^t), eps added to sqrt(v_t)
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    return w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps), m, v
+
+
+def adam_float32(w, m, v, g, t, lr, betas, eps):
+    w, m, v, g = (np.asarray(a, dtype=np.float32) for a in (w, m, v, g))
+    return make_adam()(w, m, v, g, t, lr, betas, eps)
+
+
+def adam_torch_form(w, m, v, g, t, lr, betas, eps):
+    # right, written differently: PyTorch's order, denom = sqrt(v)/sqrt(1 - b2^t) + eps, step size lr/(1 - b1^t)
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    denom = np.sqrt(v) / np.sqrt(1 - b2**t) + eps
+    return w - (lr / (1 - b1**t)) * m / denom, m, v
+
+
 def _hard_coded_kappa100(lam_min, lam_max):
     return 4 / 121, (9 / 11) ** 2           # the values for the chapter's bowl (1, 100) only
 
@@ -189,6 +229,8 @@ WRONG_ANSWERS = {
         Wrong(momentum_one_value, "return all 2 values", "returned only w_new"),
         Wrong(momentum_plain_sgd, "plain SGD", "w moved by -lr g, ignoring the velocity"),
         Wrong(momentum_beta_on_gradient, "β multiplies the old velocity", "beta on the gradient"),
+        Wrong(momentum_nesterov, "Nesterov step", "PyTorch's Nesterov step instead of the heavy ball"),
+        Wrong(momentum_swapped, "swapped", "returned (v_new, w_new)"),
     ],
     "8.2": [
         Wrong(lambda lam, beta: 2 / lam, "gradient descent's bound", "ignores momentum: 2/lam"),
@@ -198,6 +240,8 @@ WRONG_ANSWERS = {
         Wrong(lambda lam, beta: None, "return", "returns None"),
         Wrong(lambda lam, beta: 2 / (lam * (1 - beta)), "CONSTANT gradient", "effective-lr gain 2/(lam(1-b))"),
         Wrong(lambda lam, beta: 0.38, "solve ηλ_max < 2 + 2β", "hard-coded the value for (10, 0.9)"),
+        Wrong(lambda lam, beta: (1 + beta**0.5) ** 2 / lam, "roots of p(μ) turn real again",
+              "(1 + sqrt b)^2/lam, the edge of the complex region (0.07% below the bound at b = 0.9)"),
     ],
     "8.3": [
         Wrong(make_adam(correct_m=False, correct_v=False), "no bias correction", "no bias correction"),
@@ -211,6 +255,8 @@ WRONG_ANSWERS = {
         Wrong(make_adam(sign=-1), "sign error", "sign error"),
         Wrong(make_adam(return_hat=True), "not the bias-corrected", "returned the corrected moments"),
         Wrong(make_adam(square=False), "SQUARED gradient", "second moment of g, not g^2"),
+        Wrong(adam_paper_eps_hat, "'efficient' form", "the paper's eps-hat form (w off by 3e-6)"),
+        Wrong(adam_float32, "compute in float64", "computed in float32"),
     ],
     "8.4": [
         Wrong(lambda a, b: heavy_ball_params(a, b)[::-1], "swapped", "returned (momentum, lr)"),
@@ -226,10 +272,14 @@ WRONG_ANSWERS = {
 
 RIGHT_ANSWERS = {
     "8.1": [Right(momentum_loop, "an element-wise loop"), Right(momentum_list_return, "a list, np.add/np.subtract"),
+            Right(momentum_float32, "float32 arrays"),
             Right(momentum_in_place, "in-place updates of the arrays it was given")],
-    "8.2": [Right(lambda lam, beta: np.float64(2.0) * (1 + beta) / lam, "2(1 + b)/lam as a numpy scalar")],
-    "8.3": [Right(adam_step_other_order, "incremental moving averages, corrections as factors, **0.5")],
-    "8.4": [Right(heavy_ball_from_roots, "beta from the square roots of the eigenvalues, no kappa")],
+    "8.2": [Right(lambda lam, beta: np.float64(2.0) * (1 + beta) / lam, "2(1 + b)/lam as a numpy scalar"),
+            Right(lambda lam, beta: np.float32(2 + 2 * beta) / np.float32(lam), "float32")],
+    "8.3": [Right(adam_step_other_order, "incremental moving averages, corrections as factors, **0.5"),
+            Right(adam_torch_form, "PyTorch's order: sqrt(v)/sqrt(1 - b2^t) + eps, step lr/(1 - b1^t)")],
+    "8.4": [Right(heavy_ball_from_roots, "beta from the square roots of the eigenvalues, no kappa"),
+            Right(lambda a, b: tuple(np.float32(x) for x in heavy_ball_params(a, b)), "two float32 values")],
 }
 
 

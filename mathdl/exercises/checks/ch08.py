@@ -60,7 +60,9 @@ def _check_momentum_step(momentum_step):
         v_new = T.as_float_array(v_new_raw, "v_new", shape=w.shape)
         v_ref = beta * v + g
         w_ref = w - lr * v_ref
-        if T.close(w_new, w_ref, rtol=1e-12, atol=1e-14) and T.close(v_new, v_ref, rtol=1e-12, atol=1e-14):
+        # rtol 1e-6, atol 1e-7: a right answer in float32 is off by a few 6e-8 relative (|w| <= 3); every wrong
+        # answer below moves some entry by 5e-3 or more (lr |v| or lr |g| with lr >= 0.02)
+        if T.close(w_new, w_ref, rtol=1e-6, atol=1e-7) and T.close(v_new, v_ref, rtol=1e-6, atol=1e-7):
             continue
         msg = f"{what}: w_new off by {T.max_error(w_new, w_ref):.2g}, v_new off by {T.max_error(v_new, v_ref):.2g}"
         v_paper = beta * v + lr * g
@@ -76,6 +78,11 @@ def _check_momentum_step(momentum_step):
                                       "then step with the new one (w ← w − η·v_new)")
             if T.close(w_new, w - lr * g, rtol=1e-12, atol=1e-14):
                 raise Wrong(msg, hint="w moved by −η·g, plain SGD: step with the velocity, w ← w − η·v_new")
+            if T.close(w_new, w - lr * (g + beta * v_ref), rtol=1e-12, atol=1e-14):
+                raise Wrong(msg, hint="this is PyTorch's Nesterov step, w ← w − η(g + β·v_new); the heavy ball asked "
+                                      "for here steps with the velocity itself: w ← w − η·v_new")
+        if T.close(w_new, v_ref, rtol=1e-12, atol=1e-14) and T.close(v_new, w_ref, rtol=1e-12, atol=1e-14):
+            raise Wrong(msg, hint="the two results are swapped: return (w_new, v_new), parameters first")
         if T.close(v_new, beta * v + (1 - beta) * g, rtol=1e-12, atol=1e-14):
             raise Wrong(msg, hint="this is a moving average (v ← βv + (1 − β)g, dampening = β); PyTorch's "
                                   "momentum adds the full gradient: v ← βv + g")
@@ -95,9 +102,15 @@ def _check_max_stable_lr_momentum(max_stable_lr_momentum):
         what = f"max_stable_lr_momentum({lam}, {beta})"
         got = T.as_float(max_stable_lr_momentum(lam, beta), what)
         ref = (2 + 2 * beta) / lam
-        if T.isclose_scalar(got, ref, rel_tol=1e-10):
+        # rel 1e-6: a right answer in float32 is off by 6e-8; the nearest wrong answer below, (1 + sqrt(beta))^2/lam,
+        # is off by 7e-4 at beta = 0.9 (and every other by 1e-2 or more)
+        if T.isclose_scalar(got, ref, rel_tol=1e-6):
             continue
         msg = f"{what} = {got:.6g}, expected {ref:.6g}"
+        if beta > 0 and T.isclose_scalar(got, (1 + beta**0.5) ** 2 / lam, rel_tol=1e-10):
+            raise Wrong(msg, hint="ηλ = (1 + √β)² is where the roots of p(μ) turn real again (the edge of the region "
+                                  "with rate √β), not the edge of stability: the real roots stay inside the unit "
+                                  "circle up to p(−1) = 2 + 2β − ηλ = 0, so η < (2 + 2β)/λ_max")
         if beta > 0 and T.isclose_scalar(got, 2 / lam, rel_tol=1e-10):
             raise Wrong(msg, hint="2/λ_max is plain gradient descent's bound; momentum widens it to "
                                   "ηλ_max < 2 + 2β")
@@ -163,9 +176,15 @@ def _check_adam_step(adam_step):
     T.require_callable(adam_step, "adam_step")
     for w, m, v, g, t, lr, betas, eps in _adam_cases():
         b1, b2 = betas
+        # float32 cannot pass here, and is told so: the moments are compared to 1e-12 and w_new to 1e-10, which must
+        # resolve the paper's eps-hat variant (it moves w by 3e-6); float32 keeps 6e-8
         what = f"adam_step(w, m, v, g, t={t}, lr={lr}, betas={betas}, eps={eps}) with w of shape {_shape(w)}"
         raw = adam_step(w.copy(), m.copy(), v.copy(), g.copy(), t, lr, betas, eps)
         parts = _as_tuple(raw, 3, what, "(w_new, m_new, v_new)")
+        if any(getattr(x, "dtype", None) == _np.float32 for x in parts):
+            raise Wrong(f"{what}: returned float32 arrays",
+                        hint="compute in float64: the moments are compared to 12 digits (they feed every later "
+                             "step), and float32 keeps 7")
         w_new, w_ok = _finite_array(parts[0], "w_new", w.shape)
         m_new = T.as_float_array(parts[1], "m_new", shape=w.shape)
         v_new = T.as_float_array(parts[2], "v_new", shape=w.shape)
@@ -215,6 +234,12 @@ def _check_adam_step(adam_step):
             alt = _adam_ref(w, m, v, g, t, lr, b1, b2, eps, **kw)[0]
             if T.close(w_new, alt, rtol=1e-10, atol=1e-14):
                 raise Wrong(msg, hint=hint)
+        with T.errstate(all="ignore"):
+            eps_hat = w - lr * _np.sqrt(1 - b2**t) / (1 - b1**t) * m_ref / (_np.sqrt(v_ref) + eps)
+        if T.close(w_new, eps_hat, rtol=1e-10, atol=1e-14):
+            raise Wrong(msg, hint="this is the paper's 'efficient' form, α_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ) with ε added to "
+                                  "√v_t: it moves ε (ε̂ = ε√(1 − β₂ᵗ)); the boxed equations, and PyTorch, add ε to "
+                                  "√v̂_t: w ← w − η·m̂/(√v̂ + ε)")
         if T.close(w_new, 2 * w - w_ref, rtol=1e-10, atol=1e-14):
             raise Wrong(msg, hint="sign error: Adam steps against the gradient, w ← w − η·m̂/(√v̂ + ε)")
         raise Wrong(msg, hint="w_new = w − lr·m̂/(√v̂ + ε) with m̂ = m_new/(1 − β₁ᵗ), v̂ = v_new/(1 − β₂ᵗ)")
@@ -241,7 +266,9 @@ def _check_heavy_ball_params(heavy_ball_params):
         def near(a, b):
             return T.isclose_scalar(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
-        if near(lr, lr_ref) and near(mom, mom_ref):
+        # rel 1e-6: a right answer in float32 is off by 6e-8 relative; every wrong answer below is off by 1e-2 or more
+        if (T.isclose_scalar(lr, lr_ref, rel_tol=1e-6, abs_tol=1e-12)
+                and T.isclose_scalar(mom, mom_ref, rel_tol=1e-6, abs_tol=1e-12)):
             continue
         msg = f"{what} = ({lr:.6g}, {mom:.6g}), expected ({lr_ref:.6g}, {mom_ref:.6g})"
         if near(lr, mom_ref) and near(mom, lr_ref) and not near(lr_ref, mom_ref):
