@@ -47,6 +47,16 @@ def linear_assert(X, W, b):
     return X @ W + b
 
 
+def linear_no_w_ndim_check(X, W, b):           # checks X.ndim, but not that W is 2-D
+    if X.ndim != 2:
+        raise ValueError(f"linear: X must be 2-D, got {X.shape}")
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(f"linear: inner dimensions differ: X {X.shape} @ W {W.shape}")
+    if b.shape != (W.shape[-1],):
+        raise ValueError(f"linear: b has shape {b.shape}, expected ({W.shape[-1]},)")
+    return X @ W + b
+
+
 def linear_vague_message(X, W, b):
     try:
         _validate(X, W, b)
@@ -150,6 +160,8 @@ WRONG_54 = {
     "no_bias": (_grads(_right, with_b=False), "include the bias"),
     "db_mean": (_grads(_right, db_reduce="mean"), "SUM"),
     "db_not_summed": (_grads(_right, db_reduce="none"), "not summed over the batch"),
+    "divide_by_m_only": (_grads(lambda R, B, m: 2 * R / m), "not only the m outputs"),
+    "divide_by_X_size": (lambda X, W, b, Y: _grads(lambda R, B, m: 2 * R / X.size)(X, W, b, Y), "the size of X"),
 }
 
 
@@ -210,6 +222,7 @@ WRONG_ANSWERS = {
         Wrong(linear_no_checks, "b.shape == (W.shape[1],)", "no shape checks: relies on numpy"),
         Wrong(linear_assert, "not `assert`", "assert instead of ValueError"),
         Wrong(linear_vague_message, "name the shapes", "a message without the shapes"),
+        Wrong(linear_no_w_ndim_check, "W.ndim", "no check that W is 2-D: X @ W with W (d,) returns a vector"),
     ],
     "5.2": [
         Wrong(_with(dW=lambda B, d, m: (m, d)), "PyTorch's Linear stores the transpose", "dW transposed"),

@@ -243,7 +243,10 @@ def mlp_grads(X, y, W1, b1, W2, b2, *, mask=True, divide=True, transpose=False, 
     Z = X @ W1 + b1
     H = np.maximum(Z, 0.0)
     g = factor * (H @ W2 + b2 - y) / (B if divide else 1)
-    g_Z = (g @ W2.T) * (Z > 0) if mask else g @ W2.T
+    if mask == "no_bias":
+        g_Z = (g @ W2.T) * (X @ W1 > 0)          # the mask of X W1, the bias left out
+    else:
+        g_Z = (g @ W2.T) * (Z > 0) if mask else g @ W2.T
     gW1 = (g_Z.T @ X) if transpose else X.T @ g_Z
     return {"W1": gW1, "b1": g_Z.sum(axis=bias_axis), "W2": H.T @ g, "b2": g.sum(axis=bias_axis)}
 
@@ -415,6 +418,9 @@ WRONG_ANSWERS = {
         Wrong(lambda *a: mlp_grads(*a, factor=2.0), "½", "a factor 2: the ½ forgotten"),
         Wrong(lambda *a: mlp_grads(*a, factor=-1.0), "sign", "the sign flipped"),
         Wrong(lambda *a: list(mlp_grads(*a).values()), "return {", "a list instead of a dict"),
+        Wrong(lambda *a: mlp_grads(*a, mask="no_bias"), "with its bias", "the relu mask of X W1, without b1"),
+        Wrong(lambda *a: mlp_grads(*a, factor=1.0 / a[1].shape[1]), "divided by B·m",
+              "np.mean over all B·m entries of the residual"),
     ],
 }
 
@@ -422,7 +428,8 @@ RIGHT_ANSWERS = {
     "6.1": [Right(make_value_iterative(), "an explicit stack, local derivatives stored as (input, factor)")],
     "6.2": [Right(topo_sort_iterative, "an iterative depth-first search"),
             Right(topo_sort_kahn, "Kahn's algorithm")],
-    "6.3": [Right(mlp_grads_einsum, "einsum, np.where and np.mean")],
+    "6.3": [Right(mlp_grads_einsum, "einsum, np.where and np.mean"),
+            Right(lambda *a: mlp_grads(*(v.astype(np.float32) for v in a)), "computed in float32")],
 }
 
 

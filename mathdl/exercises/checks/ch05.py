@@ -105,6 +105,8 @@ def _check_linear(linear):
          "b has shape (2, 1) instead of (2,); numpy would silently broadcast it to a (2, 2) result"),
         (rng.normal(size=3), rng.normal(size=(3, 2)), rng.normal(size=2), (3,),
          "X has shape (3,): a batch must be 2-D, (B, d), even when B = 1"),
+        (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3), (3,),
+         "W has shape (3,): the weights must be 2-D, (d, m); X @ W silently returns a (3,) vector here"),
     ]
     for X, W, b, shown, why in bad:
         call = f"linear(X {_shape(X.shape)}, W {_shape(W.shape)}, b {_shape(b.shape)})"
@@ -131,7 +133,7 @@ def _check_linear(linear):
                     f"instead of raising ValueError: {why}",
                     hint="check X.ndim, W.ndim, X.shape[1] == W.shape[0] and b.shape == (W.shape[1],) "
                          "yourself before computing")
-    return "right Z for 3 batches; ValueError for 3 bad shapes"
+    return "right Z for 3 batches; ValueError for 4 bad shapes"
 
 
 # --------------------------------------------------------------------------------------
@@ -273,7 +275,11 @@ def _check_mse_linear_grads(mse_linear_grads):
             (R / (B * m), "the derivative of r² is 2r: the factor 2 is missing"),
             (-G, "sign error: ∂/∂Z (Z − Y)² = 2(Z − Y), not 2(Y − Z)"),
             (2 * (X @ W - Y) / (B * m), "the forward pass must include the bias: Z = XW + b"),
+            (2 * R / m, "np.mean averages over all B·m entries, not only the m outputs of a row: divide by B·m"),
+            ((2 * R / (B * d)) if d != m else None,
+             "you divided by B·d, the size of X; the mean runs over the B·m entries of Z (Z.size)"),
         ]
+        wrong = [(Gw, h) for Gw, h in wrong if Gw is not None]   # B·d = B·m when d = m: not a mistake there
         got = T.as_float_array(dW, f"dW from {call}")
         hint = None
         if got.shape == (m, d) and m != d:

@@ -436,7 +436,10 @@ def _mlp_reference(X, y, W1, b1, W2, b2, *, mask=True, scale=1.0, batch=True):
     Z = X @ W1 + b1
     H = np.maximum(Z, 0.0)
     g = scale * (H @ W2 + b2 - y) / (B if batch else 1)
-    g_Z = (g @ W2.T) * (Z > 0) if mask else g @ W2.T
+    if mask == "no_bias":                   # the relu mask of X W1, without the bias b1
+        g_Z = (g @ W2.T) * (X @ W1 > 0)
+    else:
+        g_Z = (g @ W2.T) * (Z > 0) if mask else g @ W2.T
     return {"W1": X.T @ g_Z, "b1": g_Z.sum(axis=0), "W2": H.T @ g, "b2": g.sum(axis=0)}
 
 
@@ -518,6 +521,11 @@ def _check_mlp_grads(mlp_grads):
             (_mlp_reference(*args, mask=False, batch=False), "two mistakes: no division by B, and no relu mask"),
             (_mlp_reference(*args, scale=2.0), "a factor 2 too large: the ½ in L cancels the 2 from the "
                                                "square, so ∂L/∂ŷ = (ŷ − y) / B"),
+            (_mlp_reference(*args, mask="no_bias"), "the relu mask must use the pre-activation Z = X W1 + b1, "
+                                                    "with its bias: (Z > 0), not (X @ W1 > 0)"),
+            (_mlp_reference(*args, scale=1.0 / _M), "you divided by B·m (np.mean over every entry): L = 1/(2B) "
+                                                    "Σ_i ||ŷ_i − y_i||² sums over the m outputs, so "
+                                                    "∂L/∂ŷ = (ŷ − y) / B"),
             (_mlp_reference(*args, scale=-1.0), "the sign is flipped: ∂L/∂ŷ = (ŷ − y) / B, not (y − ŷ) / B"),
         )
         for cand, hint in wrongs:
