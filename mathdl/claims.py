@@ -175,7 +175,8 @@ def _holds(test: str, observed, predicted, tol) -> tuple[bool, str]:
 
 
 def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source: str,
-          rules_out, why: str, digits: int = 3, show: bool = True) -> None:
+          rules_out, why: str, digits: int = 3, show_observed: bool = True,
+          show: bool = True) -> None:
     """Check one claim of the book; raise :class:`ClaimFailed` if it fails or cannot fail.
 
     Parameters
@@ -200,6 +201,10 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
         Why the tolerance is what it is: the mathematics, or a measured spread.
     digits : int
         Significant digits of the numbers displayed and recorded (machine-independent).
+    show_observed : bool
+        False for an observation at round-off level (an error of 3e-15 against a bound of 1e-12),
+        whose digits differ between CPUs: the record then says only that it passed ("≤ 1e-12"),
+        while the test, and its rules_out, use the exact value.
     show : bool
         Display the ✓ line and the record (the claims page is made from them).
 
@@ -248,10 +253,17 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
                               f"would pass the same test (test {test!r}, tolerance {tol_text}: {which}). "
                               f"Tighten the tolerance or name a different alternative.")
 
+    if show_observed:
+        observed_text = fmt(observed, digits)
+    elif test == "equal":
+        raise ValueError(f"claim {name!r}: show_observed=False is for inexact tests; an exact one shows its value")
+    else:
+        observed_text = {"below": "≤ ", "above": "≥ "}.get(test, "within the tolerance of ")
+        observed_text += fmt(predicted, digits)
     record = {
         "name": name,
         "source": source,
-        "observed": fmt(observed, digits),
+        "observed": observed_text,
         "predicted": fmt(predicted, digits),
         "test": test,
         "tolerance": tol_text,

@@ -131,3 +131,12 @@ def test_glue_stores_the_rounded_value(monkeypatch):
     assert seen == {"ch10_loss": 0.7796, "ch11_big": 7.5e19, "n": 12}
     with pytest.raises(TypeError, match="one number at a time"):
         glue("v", np.ones(3))
+
+
+def test_round_off_observations_can_be_recorded_by_their_bound_only(capsys):
+    claim("hvp error", 3.2e-15, 1e-12, test="below", rules_out=1.2e-4, show_observed=False, **KW)
+    assert "observed ≤ 1.00e-12" in capsys.readouterr().out
+    with pytest.raises(ClaimFailed, match="observed 1.20000e-05"):   # the exact value still decides
+        claim("hvp error", 1.2e-5, 1e-12, test="below", rules_out=1.2e-4, show_observed=False, **KW)
+    with pytest.raises(ValueError, match="inexact"):
+        claim("count", 3, 3, test="equal", rules_out=4, show_observed=False, **KW)
