@@ -240,8 +240,9 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
     head = f"claim {name!r} ({source})"
     ok, detail = _holds(test, observed, predicted, tol)
     if not ok:
+        how = f"test {test!r}" + ("" if test in ("below", "above") else f" with tolerance {tol_text}")
         raise ClaimFailed(f"{head} FAILED: observed {fmt(observed, 6)}, predicted {fmt(predicted, 6)}, "
-                          f"test {test!r} with tolerance {tol_text}: {detail}. Tolerance: {why}")
+                          f"{how}: {detail}. Tolerance: {why}")
     for alt in alternatives:
         as_observed, d1 = _holds(test, alt, predicted, tol)
         as_predicted, d2 = (False, "")
@@ -249,8 +250,9 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
             as_predicted, d2 = _holds(test, observed, alt, tol)
         if as_observed or as_predicted:
             which = d1 if as_observed else d2
+            how = f"test {test!r}" + ("" if test in ("below", "above") else f", tolerance {tol_text}")
             raise ClaimFailed(f"{head} CANNOT FAIL as stated: the false value rules_out={fmt(alt, 6)} "
-                              f"would pass the same test (test {test!r}, tolerance {tol_text}: {which}). "
+                              f"would pass the same test ({how}: {which}). "
                               f"Tighten the tolerance or name a different alternative.")
 
     if show_observed:
