@@ -1,9 +1,12 @@
 """The checks of chapter 1: reference answers pass, stubs are 'not attempted', realistic mistakes get their hint,
 and right answers written differently pass (tables WRONG_ANSWERS / RIGHT_ANSWERS, see conftest.py)."""
 
+import math
 import time
 
 import numpy as np
+
+import mathdl as mdl
 
 from mathdl.exercises import check
 
@@ -70,6 +73,19 @@ def _best_h_variant(pick):
     return fn
 
 
+def _best_h_variant_values(values, reference=None):
+    """best_h with a wrong error measure values(D_h, reference) (reference: df(x) unless given)."""
+    def fn(f, df, x, method):
+        diff = forward_difference if method == "forward" else central_difference
+        ref = df(x) if reference is None else reference(f, x)
+        if reference is not None:
+            values_ = lambda d, e: abs(d - e)   # noqa: E731 - the error is right, the reference is not
+        else:
+            values_ = values
+        return float(HS[int(np.argmin([values_(diff(f, x, h), ref) for h in HS]))])
+    return fn
+
+
 def best_h_loop(f, df, x, method):
     """A loop that keeps the best so far, with the steps from np.logspace and the formulas written out."""
     best, best_err = None, np.inf
@@ -127,6 +143,8 @@ WRONG_ANSWERS = {
         Wrong(lambda f, x, h: f(x + h) - f(x), "forgot to divide by h", "no division by h"),
         Wrong(lambda f, x, h: (f(x + 1e-5) - f(x)) / 1e-5, "argument h", "its own step 1e-5, ignoring h"),
         Wrong(lambda f, x, h: (f(x + 1e-8) - f(x)) / 1e-8, "argument h", "its own tiny step, ignoring h"),
+        Wrong(lambda f, x, h: forward_difference(f, x, h * max(1.0, abs(x))), "scaled the step by max(1, |x|)",
+              "the step scaled as mdl.calculus.derivative does"),
     ],
     "1.2": [
         Wrong(forward_difference, "forward (or backward) difference: its error shrinks like h, not h²",
@@ -137,6 +155,9 @@ WRONG_ANSWERS = {
         Wrong(lambda f, x, h: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5, "argument h", "its own step, ignoring h"),
         Wrong(lambda f, x, h: (f(x) - f(x - h)) / h, "forward (or backward) difference",
               "the backward difference"),
+        Wrong(lambda f, x, h: (f(x + h / 2) - f(x - h / 2)) / h, "x ± h/2", "points x ± h/2"),
+        Wrong(lambda f, x, h: central_difference(f, x, h * abs(x)), "scaled the step by |x|",
+              "a relative step h·|x|"),
     ],
     "1.3": [
         Wrong(_best_h_variant(lambda s, m: float(HS[np.argmin(s)])), "absolute value", "signed error, no abs"),
@@ -153,6 +174,10 @@ WRONG_ANSWERS = {
               "central difference for both methods"),
         Wrong(lambda f, df, x, m: 1e-8 if m == "forward" else 1e-5, "for every function and point",
               "hard-coded 1e-8 / 1e-5"),
+        Wrong(_best_h_variant_values(lambda d, e: abs(d) - abs(e)), "difference of the absolute values",
+              "|D| − |f′| for the error"),
+        Wrong(_best_h_variant_values(lambda d, e: abs(d) - abs(e), reference=lambda f, x: central_difference(f, x, 1e-5)),
+              "against the exact derivative df(x)", "a central difference with h = 1e-5 taken as the exact value"),
     ],
     "1.4": [
         Wrong(lambda hs, e: float(np.polyfit(np.log(e), np.log(hs), 1)[0]), "log h against log error",
@@ -163,6 +188,16 @@ WRONG_ANSWERS = {
         Wrong(lambda hs, e: float(np.log(e[-1] / e[0]) / np.log(hs[-1] / hs[0])), "first and last points",
               "slope between the end points"),
         Wrong(lambda hs, e: -fit_order(hs, e), "sign is flipped", "the sign flipped"),
+        Wrong(lambda hs, e: float(np.polyfit(np.log(hs), np.log10(e), 1)[0]), "mixed logarithms",
+              "np.log of hs, np.log10 of the errors"),
+        Wrong(lambda hs, e: float(np.mean(np.diff(np.log(e)) / np.diff(np.log(hs)))), "averaged the slopes",
+              "the mean of the slopes between neighbours"),
+        Wrong(lambda hs, e: float(np.median(np.diff(np.log(e)) / np.diff(np.log(hs)))), "averaged the slopes",
+              "the median of the slopes between neighbours"),
+        Wrong(lambda hs, e: mdl.calculus.fit_order(hs, e), "fitted only some of the points",
+              "mdl.calculus.fit_order, which drops the points near the smallest error"),
+        Wrong(lambda hs, e: fit_order(hs[1:], e[1:]), "fitted only some of the points", "the first point left out"),
+        Wrong(lambda hs, e: round(fit_order(hs, e)), "not rounded", "the slope rounded to an int"),
     ],
 }
 
@@ -171,11 +206,17 @@ RIGHT_ANSWERS = {
             Right(lambda f, x, h: float(np.diff([f(x), f(x + h)])[0] / h), "np.diff of the two values")],
     "1.2": [Right(lambda f, x, h: 0.5 * (forward_difference(f, x, h) + forward_difference(f, x, -h)),
                   "the mean of the forward and backward differences")],
-    "1.3": [Right(best_h_loop, "a loop keeping the best so far, np.logspace steps, other roundings")],
+    "1.3": [Right(best_h_loop, "a loop keeping the best so far, np.logspace steps, other roundings"),
+            Right(_best_h_variant_values(lambda d, e: abs(d - e) / abs(e)), "the relative error (same argmin)"),
+            Right(_best_h_variant_values(lambda d, e: (d - e) ** 2), "the squared error (same argmin)")],
     "1.4": [Right(lambda hs, e: float(np.polyfit(np.log10(hs), np.log10(e), 1)[0]), "log10 instead of ln"),
             Right(fit_order_closed_form, "the least-squares slope in closed form"),
             Right(lambda hs, e: float(np.linalg.lstsq(np.stack([np.log(hs), np.ones(len(hs))], 1),
-                                                      np.log(e), rcond=None)[0][0]), "np.linalg.lstsq")],
+                                                      np.log(e), rcond=None)[0][0]), "np.linalg.lstsq"),
+            Right(lambda hs, e: float(np.polyfit(np.log(np.float32(hs)), np.log(np.float32(e)), 1)[0]),
+                  "float32 logarithms"),
+            Right(lambda hs, e: float(np.polyfit([math.log(v) for v in hs], [math.log(v) for v in e], 1)[0]),
+                  "lists of math.log values")],
 }
 
 

@@ -54,6 +54,15 @@ def _near(a, b, rtol=1e-9):
     return T.isclose_scalar(a, b, rel_tol=rtol, abs_tol=1e-14)
 
 
+def _scaled_step(got, d, f, x, h, what):
+    """Wrong if ``got`` is the difference ``d`` with the step scaled by max(1, |x|) or by |x| (mdl.calculus's habit)."""
+    for scaled, how in ((h * T.max(1.0, T.abs(x)), "max(1, |x|)"), (h * T.abs(x), "|x|")):
+        if (scaled != h and scaled > 0 and _near(got, d(f, x, scaled), rtol=1e-9)
+                and not _near(d(f, x, scaled), d(f, x, h), rtol=1e-9)):
+            raise Wrong(what, hint=f"you scaled the step by {how} (as mdl.calculus.derivative does); this "
+                                   f"function takes the step h as given: use h itself")
+
+
 def _own_step(got, f, x, what):
     """Wrong if ``got`` is a forward or central difference with a common step other than the given h."""
     for hh in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
@@ -84,6 +93,7 @@ def _check_forward_difference(forward_difference):
             raise Wrong(what, hint="you divided by 2h; the two points x and x + h are h apart, so divide by h")
         if _near(got, ref * h):
             raise Wrong(what, hint="you forgot to divide by h: the slope is (f(x + h) − f(x)) / h")
+        _scaled_step(got, _fwd, f, x, h, what)
         _own_step(got, f, x, what)
         if _near(got, df(x), rtol=1e-6):
             raise Wrong(what, hint="that is the exact derivative; return the difference quotient for the "
@@ -122,6 +132,12 @@ def _check_central_difference(central_difference):
             raise Wrong(what, hint="operator precedence: a / 2 * h means (a / 2) · h; write a / (2 * h)")
         if _near(got, -ref):
             raise Wrong(what, hint="the sign is flipped: it is f(x + h) − f(x − h), not f(x − h) − f(x + h)")
+        # the scaled step first: at x = 0.5 the step h·|x| IS h/2, and a learner who halves h already failed at
+        # x = 1, where the scaled steps equal h and are not tried
+        _scaled_step(got, _ctr, f, x, h, what)
+        if _near(got, _ctr(f, x, h / 2.0)):
+            raise Wrong(what, hint="your points are x ± h/2, h apart: step a full h each way, "
+                                   "(f(x + h) − f(x − h)) / (2h)")
         _own_step(got, f, x, what)
         if _near(got, df(x), rtol=1e-6):
             raise Wrong(what, hint="that is the exact derivative; return the difference quotient for the "
@@ -178,6 +194,40 @@ def _argmin(values):
     return T.min(T.range(T.len(values)), key=lambda i: values[i])
 
 
+def _rule(values):
+    """best_h by a wrong rule: the h of _HS at which values(D_h f(x), f′(x)) is smallest."""
+    def pick(f, df, x, method):
+        d = _fwd if method == "forward" else _ctr
+        exact = df(x)
+        return _HS[_argmin([values(d(f, x, h), exact) for h in _HS])]
+    return pick
+
+
+def _wrong_rules(best_h):
+    return (
+        ("abs of each", _rule(lambda d, e: T.abs(d) - T.abs(e)),
+         "you took |D_h f| − |f′|, the difference of the absolute values; the error is the absolute value of "
+         "the difference, |D_h f(x) − f′(x)|"),
+        ("signed", _rule(lambda d, e: d - e),
+         "take the absolute value of the error: the smallest signed error is the most negative one, not the "
+         "smallest in size"),
+        ("largest", _rule(lambda d, e: -T.abs(d - e)),
+         "that h gives the LARGEST error: use argmin, not argmax"),
+    )
+
+
+def _explains(best_h, rule):
+    """Does ``rule`` give the learner's answer at every point and for both methods?"""
+    try:
+        for _, f, df, x in _BEST_H_CASES:
+            for method in ("forward", "central"):
+                if T.float(best_h(f, df, x, method)) != rule(f, df, x, method):
+                    return False
+    except Exception:  # noqa: BLE001 - the learner's code: a failure here only means "not this rule"
+        return False
+    return True
+
+
 @exercise("1.3", target="best_h", title="The step that minimises the error", points=1)
 def _check_best_h(best_h):
     T.require_callable(best_h, "best_h")
@@ -216,23 +266,22 @@ def _check_best_h(best_h):
             if seen[method] and all(_near(h, s, rtol=1e-12) for s in seen[method]):
                 raise Wrong(msg, hint=f"you return h = {h:.0e} for every function and point; the best step depends "
                                       f"on f and x (here it is {ref:.0e}, and the error at {h:.0e} is "
-                                      f"{err[j] / err[i_best]:.0f} times the smallest): compute the error for "
-                                      f"every h in hs and return the h with the smallest")
+                                      f"{err[j] / err[i_best]:.0f} times the smallest): compute the error "
+                                      f"|D_h f(x) − f′(x)| against the exact derivative df(x), for every h in hs, "
+                                      f"and return the h with the smallest")
             other = "central" if method == "forward" else "forward"
             if _HS[_argmin(_errors(f, df, x, other))] == h:
                 raise Wrong(msg, hint=f"that is the best h of the {other} difference; for method={method!r} use "
                                       f"the {method} difference (its best h is near "
                                       f"{'ε^(1/2)' if method == 'forward' else 'ε^(1/3)'})")
-            signed = h == _HS[_argmin(_signed(f, df, x, method))]
-            largest = h == _HS[_argmin([-e for e in err])]
-            if signed or largest:
-                parts = []
-                if largest:
-                    parts.append("that h gives the LARGEST error: use argmin, not argmax")
-                if signed:
-                    parts.append("take the absolute value of the error: the smallest signed error is the "
-                                 "most negative one, not the smallest in size")
-                raise Wrong(msg, hint="; ".join(parts))
+            # three rules that can pick the same h at one point: the one that explains the answers at EVERY
+            # point names the mistake
+            rules = _wrong_rules(best_h)
+            if h in (r(f, df, x, method) for _, r, _ in rules):
+                for _, rule, hint in rules:
+                    if h == rule(f, df, x, method) and _explains(best_h, rule):
+                        raise Wrong(msg, hint=hint)
+                raise Wrong(msg, hint="; ".join(hint for _, rule, hint in rules if h == rule(f, df, x, method)))
             raise Wrong(msg, hint=f"error at your h is {err[j]:.1e}, but {err[i_best]:.1e} at h = {ref:.0e}: "
                                   f"compute |D_h f(x) − f′(x)| for every h and take the smallest")
     return ("finds the best step for both methods at 4 points (" + ", ".join(checked[:2]) + " for sin, "
@@ -250,18 +299,23 @@ def _polyfit_slope(u, v):
     return num / den, mv - num / den * mu
 
 
-def _order_data(p, c, wiggle):
-    hs = [10.0 ** (-1.0 - 0.5 * k) for k in T.range(7)]
+def _order_data(p, c, wiggle, spacing=None):
+    # equal spacing on log axes, or the given exponents: unequal spacing separates least squares (and the
+    # endpoints) from the mean of the slopes between neighbours, which are the same at equal spacing
+    hs = [10.0 ** (-1.0 - 0.5 * k) for k in T.range(7)] if spacing is None else [10.0 ** -s for s in spacing]
     # a deterministic, non-constant wiggle so that endpoint slopes and least squares differ
-    errs = [c * h ** p * (1.0 + wiggle * _sin(3.0 * k + 1.0)) for k, h in T.zip(T.range(7), hs)]
+    errs = [c * h ** p * (1.0 + wiggle * _sin(3.0 * k + 1.0)) for k, h in T.zip(T.range(T.len(hs)), hs)]
     return hs, errs
 
 
 @exercise("1.4", target="fit_order", title="Measure the order of a method", points=1)
 def _check_fit_order(fit_order):
     T.require_callable(fit_order, "fit_order")
-    for p, c, wiggle in ((1.0, 0.4, 0.2), (2.0, 0.09, 0.3)):
-        hs, errs = _order_data(p, c, wiggle)
+    # the unequally spaced probe first: there the endpoints and the mean of neighbouring slopes differ, so the
+    # first failure already names the mistake
+    for p, c, wiggle, spacing in ((2.0, 0.2, 0.25, (1.0, 1.3, 2.2, 2.5, 3.6, 4.0)), (1.0, 0.4, 0.2, None),
+                                  (2.0, 0.09, 0.3, None)):
+        hs, errs = _order_data(p, c, wiggle, spacing)
         lh = [T.float(_log(h)) for h in hs]
         le = [T.float(_log(e)) for e in errs]
         slope, intercept = _polyfit_slope(lh, le)
@@ -284,5 +338,24 @@ def _check_fit_order(fit_order):
                                   "least-squares line through all of them")
         if _near(got, -slope, rtol=1e-6):
             raise Wrong(msg, hint="the sign is flipped: errors shrink with h, so the slope is positive")
+        ln10 = T.float(_log(10.0))
+        if _near(got, slope / ln10, rtol=1e-6) or _near(got, slope * ln10, rtol=1e-6):
+            raise Wrong(msg, hint="you mixed logarithms (np.log for one axis, np.log10 for the other): take the "
+                                  "same logarithm of hs and of errors")
+        local = [(le[k + 1] - le[k]) / (lh[k + 1] - lh[k]) for k in T.range(T.len(lh) - 1)]
+        srt = T.sorted(local)
+        m = T.len(srt)
+        median = srt[m // 2] if m % 2 else 0.5 * (srt[m // 2 - 1] + srt[m // 2])
+        if _near(got, T.sum(local) / m, rtol=1e-6) or _near(got, median, rtol=1e-6):
+            raise Wrong(msg, hint="you averaged the slopes between neighbouring points; fit one least-squares "
+                                  "line through all the points (np.polyfit) and return its slope")
+        n = T.len(lh)
+        for a in T.range(n - 1):
+            for b in T.range(a + 2, n + 1):
+                if b - a < n and _near(got, _polyfit_slope(lh[a:b], le[a:b])[0], rtol=1e-6):
+                    raise Wrong(msg, hint="you fitted only some of the points (as mdl.calculus.fit_order does); "
+                                          "fit all the points you are given: choosing them is the caller's job")
+        if got == T.round(slope):
+            raise Wrong(msg, hint="return the fitted slope itself, a float, not rounded to the nearest integer")
         raise Wrong(msg, hint="return the slope of the least-squares line through (log h, log error)")
     return "recovers the slope of log(error) against log(h) (orders ≈ 1 and ≈ 2)"

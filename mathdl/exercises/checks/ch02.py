@@ -68,7 +68,36 @@ _H_LARGE = 0.5
 _PROBES = ((_g, _g_partials, _W, 1e-4), (_k, _k_partials, _WK, _H_LARGE))
 
 
-def _diagnose_partial(got, f, partials, w, i, h, what):
+def _backward(f, w, i, h):
+    e = _np.zeros_like(w)
+    e[i] = h
+    return (f(w) - f(w - e)) / h
+
+
+def _scaled_step_hint(near, got, f, w, i, h):
+    """The hint for a central difference whose step was scaled by max(1, |wᵢ|) or |wᵢ|, else None."""
+    for scale, how in ((T.max(1.0, T.abs(T.float(w[i]))), "max(1, |wᵢ|)"), (T.abs(T.float(w[i])), "|wᵢ|")):
+        # only where the scaled step makes a difference (on a linear axis every step gives the same quotient)
+        other = _central(f, w, i, h * scale) if scale > 0 else None
+        if scale != 1.0 and scale > 0 and near(got, other) and not near(other, _central(f, w, i, h)):
+            return (f"you scaled the step by {how} (as mdl.calculus.partial does); this function takes the step h "
+                    f"as given: use h itself")
+    return None
+
+
+def _float32_hint(raw):
+    """The hint for a result computed in float32, else None."""
+    dt = T.getattr(raw, "dtype", None)
+    if dt is None and T.isinstance(raw, (T.tuple, T.list)):
+        dts = [T.getattr(v, "dtype", None) for v in raw]
+        dt = _np.float32 if any(d == _np.float32 for d in dts) else None
+    if dt is not None and dt == _np.float32:
+        return ("your result is a float32: a difference quotient in float32 keeps only about 4 correct digits "
+                "(chapter 1); compute in float64, the dtype of w")
+    return None
+
+
+def _diagnose_partial(got, f, partials, w, i, h, what, raw=None):
     """Raise Wrong with the most likely mistake when ``got`` is not the central difference along axis ``i``."""
     ref = _central(f, w, i, h)
     exact = partials(w)
@@ -76,6 +105,15 @@ def _diagnose_partial(got, f, partials, w, i, h, what):
     if T.isclose_scalar(got, _forward(f, w, i, h), rel_tol=1e-9, abs_tol=1e-12):
         raise Wrong(msg, hint="this is a forward difference (f(w + h eᵢ) − f(w)) / h; the central difference "
                               "steps both ways: (f(w + h eᵢ) − f(w − h eᵢ)) / (2h)")
+    if T.isclose_scalar(got, _backward(f, w, i, h), rel_tol=1e-9, abs_tol=1e-12):
+        raise Wrong(msg, hint="this is a backward difference (f(w) − f(w − h eᵢ)) / h; the central difference "
+                              "steps both ways: (f(w + h eᵢ) − f(w − h eᵢ)) / (2h)")
+    f32 = _float32_hint(raw)
+    if f32:
+        raise Wrong(msg, hint=f32)
+    scaled = _scaled_step_hint(lambda a, b: T.isclose_scalar(a, b, rel_tol=1e-9, abs_tol=1e-12), got, f, w, i, h)
+    if scaled:
+        raise Wrong(msg, hint=scaled)
     if T.isclose_scalar(got, 2.0 * ref, rel_tol=1e-7):
         raise Wrong(msg + " (twice too large)",
                     hint="the two evaluation points are 2h apart, so divide by 2h, not by h")
@@ -124,7 +162,7 @@ def _check_partial_derivative(partial_derivative):
             # (ε·|f| / (2h·|∂f|) ≈ 1e-12 relative at h = 1e-4)
             if T.isclose_scalar(got, _central(f, w, i, h), rel_tol=1e-8, abs_tol=1e-10):
                 continue
-            _diagnose_partial(got, f, partials, w, i, h, what)
+            _diagnose_partial(got, f, partials, w, i, h, what, raw)
     return "central differences along all 3 axes match, with h = 1e-4 and with h = 0.5"
 
 
@@ -135,7 +173,16 @@ def _f22(x, y):
     return x * x * y - 3.0 * y * y + 2.0 * x
 
 
-_P22 = ((1.5, -0.5), (-2.0, 3.0), (0.3, 0.7))
+# the last point is large: a difference quotient of f (step 1e-5, or mdl.calculus.partial's) is off there by
+# 1e-9 to 1e-11 relative, far more than the rounding of any way of writing the two formulas (a few 1e-16)
+_P22 = ((1.5, -0.5), (-2.0, 3.0), (0.3, 0.7), (250.0, 40.0))
+
+
+def _is_float32(raw):
+    if T.getattr(raw, "dtype", None) == _np.float32:
+        return True
+    return T.isinstance(raw, (T.tuple, T.list)) and T.len(raw) > 0 and T.all(
+        T.getattr(v, "dtype", None) == _np.float32 for v in raw)
 
 
 @exercise("2.2", target="partials_f", title="Partial derivatives by hand", points=1)
@@ -153,13 +200,21 @@ def _check_partials_f(partials_f):
                         hint="return a tuple of two numbers: return df_dx, df_dy")
         fx, fy = 2.0 * x * y + 2.0, x * x - 6.0 * y
         gx, gy = T.float(got[0]), T.float(got[1])
+        # the formulas, written any way, agree to a few units of the last place (float32: of its last place);
+        # a difference quotient of f does not
+        rtol = 1e-6 if _is_float32(raw) else 1e-12
 
-        def near(a, b):
-            return T.isclose_scalar(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        def near(a, b, tol=rtol):
+            return T.isclose_scalar(a, b, rel_tol=tol, abs_tol=1e-12)
 
         if near(gx, fx) and near(gy, fy):
             continue
-        msg = f"{what} = ({gx:.6g}, {gy:.6g}), expected ({fx:.6g}, {fy:.6g})"
+        msg = f"{what} = ({gx:.15g}, {gy:.15g}), expected ({fx:.15g}, {fy:.15g})"
+        if near(gx, fx, 1e-5) and near(gy, fy, 1e-5):
+            raise Wrong(msg + f" (off by {T.max(T.abs(gx - fx) / T.max(T.abs(fx), 1e-300), T.abs(gy - fy) / T.max(T.abs(fy), 1e-300)):.1e} relative)",
+                        hint="close, but not exact: that looks like a difference quotient of f (or "
+                             "mdl.calculus.partial). Work the two partials out by hand and return the formulas "
+                             "evaluated at (x, y)")
         if near(gx, fy) and near(gy, fx):
             raise Wrong(msg, hint="the two partials are swapped: return (∂f/∂x, ∂f/∂y) in that order")
         if near(gx, fx + fy) or near(gy, fx + fy):
@@ -185,7 +240,7 @@ def _check_partials_f(partials_f):
         else:
             hint = "for ∂f/∂y treat x as a constant number: x²y → x², −3y² → −6y, 2x → 0"
         raise Wrong(msg, hint=hint)
-    return "both partials are right at 3 points"
+    return f"both partials are right at {T.len(_P22)} points"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +252,7 @@ def _check_slice_tangent(slice_tangent):
     # a small step on _g, then the large step h = 0.5 on _k, where the central difference is 4-6 % off the
     # exact slope: the slope must be the central difference with the h given, not the exact partial
     for f, partials, point, h in ((_g, _g_partials, _W, 1e-5), (_k, _k_partials, _WK, _H_LARGE)):
-        for i in (0, 2):
+        for i in (0, 1, 2):
             w = _array(point, dtype=T.float64)
             w_before = w.copy()
             what = f"slice_tangent(f, w, {i}, h={h:g})"
@@ -208,6 +263,11 @@ def _check_slice_tangent(slice_tangent):
             if T.callable(raw):
                 raise Wrong(f"{what} returned a function",
                             hint="return the pair (slope, intercept) of the line intercept + slope·t")
+            if (T.isinstance(raw, (T.tuple, T.list)) and T.len(raw) == 2
+                    and _np.shape(raw[1]) == (T.len(w),) and _np.shape(raw[0]) == ()):
+                raise Wrong(f"{what}: the intercept has shape ({T.len(w)},), expected a number",
+                            hint="the intercept is one number, f(w) − slope·w[i], with the entry w[i], not the "
+                                 "whole vector w")
             got = T.as_float_array(raw, what)
             if got.shape != (2,):
                 raise Wrong(f"{what} has shape {tuple(got.shape)}, expected the pair (slope, intercept)",
@@ -229,14 +289,23 @@ def _check_slice_tangent(slice_tangent):
                 continue
             if near(s, intercept) and near(c, slope):
                 raise Wrong(msg, hint="the pair is swapped: return (slope, intercept)")
-            if not near(s, slope):
+            # an intercept that is exactly f(w) − s·wᵢ for the learner's own slope s is right given s: then the
+            # slope is what is off, even when it is within the tolerance (a tiny step of one's own on a linear axis)
+            own = T.isclose_scalar(c, value - s * wi, rel_tol=1e-12, abs_tol=1e-12)
+            if not near(s, slope) or own:
                 for j in T.range(3):
                     if j != i and (near(s, exact[j], 1e-4) or near(s, _central(f, w, j, h), 1e-7)):
                         raise Wrong(msg, hint=f"that slope is the partial along axis {j}; the slice varies "
                                               f"input i")
-                if near(s, _forward(f, w, i, h), 1e-9):
+                if near(s, _forward(f, w, i, h), 1e-9) or near(s, _backward(f, w, i, h), 1e-9):
                     raise Wrong(msg, hint="use a central difference for the slope: "
                                           "(f(w + h eᵢ) − f(w − h eᵢ)) / (2h)")
+                f32 = _float32_hint(raw)
+                if f32:
+                    raise Wrong(msg, hint=f32)
+                scaled = _scaled_step_hint(near, s, f, w, i, h)
+                if scaled:
+                    raise Wrong(msg, hint=scaled)
                 if near(s, 2.0 * slope, 1e-7):
                     raise Wrong(msg, hint="the slope is twice too large: the points w ± h eᵢ are 2h apart, so "
                                           "divide by 2h")
@@ -253,6 +322,15 @@ def _check_slice_tangent(slice_tangent):
             if near(c, value + slope * wi):
                 raise Wrong(msg, hint="sign error: the intercept is f(w) − slope·wᵢ, so that the line passes "
                                       "through (wᵢ, f(w))")
+            for j in T.range(T.len(w)):
+                if j != i and near(c, value - slope * T.float(w[j])):
+                    raise Wrong(msg, hint=f"the intercept uses w[{j}]; the slice varies input i, so it is "
+                                          f"f(w) − slope·w[i]")
+            w_zero = w.copy()
+            w_zero[i] = 0.0
+            if near(c, T.float(f(w_zero))):
+                raise Wrong(msg, hint="that is the slice's own value at t = 0, f(w with wᵢ = 0); the TANGENT line's "
+                                      "intercept is where the line, not the slice, meets t = 0: f(w) − slope·wᵢ")
             raise Wrong(msg, hint="the tangent line passes through (wᵢ, f(w)) with slope ∂f/∂wᵢ: "
                                   "intercept = f(w) − slope·wᵢ")
-    return "slope and intercept match for slices along 2 axes, with h = 1e-5 and with h = 0.5"
+    return "slope and intercept match for slices along all 3 axes, with h = 1e-5 and with h = 0.5"
