@@ -109,6 +109,25 @@ def _moment_loop(q0, n_in, var_w, D, activation="relu"):   # right: layer by lay
     return q
 
 
+def _he_one_row_tiled(n_in, n_out, rng):            # wrong: one row drawn, repeated n_in times
+    return np.tile(rng.normal(0.0, math.sqrt(2.0 / n_in), size=(1, n_out)), (n_in, 1))
+
+
+def _he_truncated(n_in, n_out, rng):                  # wrong: a normal truncated at 2 std (redrawn), variance 0.77x
+    s = math.sqrt(2.0 / n_in)
+    x = rng.normal(0.0, s, size=(n_in, n_out))
+    bad = np.abs(x) > 2 * s
+    while bad.any():
+        x[bad] = rng.normal(0.0, s, size=int(bad.sum()))
+        bad = np.abs(x) > 2 * s
+    return x
+
+
+def _moment_float32(q0, n_in, var_w, D, activation="relu"):   # right: in float32
+    k = np.float32(n_in * var_w)
+    return np.float32(q0) * k ** D * (np.float32(0.5) ** (D - 1) if activation == "relu" else np.float32(1))
+
+
 WRONG_ANSWERS = {
     "9.1": [
         Wrong(lambda n_in, n_out: 1 / math.sqrt(n_in), "'standard' bound", "the standard bound 1/sqrt(n_in)"),
@@ -137,6 +156,11 @@ WRONG_ANSWERS = {
               "generator you are given", "ignoring rng"),
         Wrong(lambda n_in, n_out, rng: np.full((n_in, n_out), math.sqrt(2.0 / n_in)), "independent",
               "a constant array"),
+        Wrong(_he_one_row_tiled, "drawn independently", "one row drawn and tiled (got the 'mean zero' hint)"),
+        Wrong(_he_truncated, "truncated or clipped", "a truncated normal (got the 'Xavier' hint)"),
+        Wrong(lambda n_in, n_out, rng: np.clip(rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out)),
+                                               -2 * math.sqrt(2.0 / n_in), 2 * math.sqrt(2.0 / n_in)),
+              "truncated or clipped", "a normal clipped at 2 std"),
     ],
     "9.3": [
         Wrong(_relu_D_halvings, "halve D - 1 times", "D ReLUs (E[a_D^2] instead of E[z_D^2])"),
@@ -149,11 +173,15 @@ WRONG_ANSWERS = {
 
 RIGHT_ANSWERS = {
     "9.1": [Right(lambda n_in, n_out: math.sqrt(3.0) * math.sqrt(2.0 / (n_in + n_out)), "sqrt(3) times Xavier's std"),
-            Right(lambda n_in, n_out: float(np.sqrt(np.float64(6) / (n_in + n_out))), "numpy instead of math")],
+            Right(lambda n_in, n_out: float(np.sqrt(np.float64(6) / (n_in + n_out))), "numpy instead of math"),
+            Right(lambda n_in, n_out: np.sqrt(np.float32(6) / np.float32(n_in + n_out)), "float32 (was rejected)")],
     "9.2": [Right(_he_standard_normal, "standard normals times the std"),
             Right(lambda n_in, n_out, rng: mdl.init.kaiming_normal_(np.empty((n_in, n_out)), nonlinearity="relu",
-                                                                    rng=rng), "mathdl's kaiming_normal_")],
-    "9.3": [Right(_moment_loop, "a loop over the layers")],
+                                                                    rng=rng), "mathdl's kaiming_normal_"),
+            Right(lambda n_in, n_out, rng: rng.standard_normal((n_in, n_out), dtype=np.float32)
+                  * np.float32(math.sqrt(2.0 / n_in)), "float32 draws (some values repeat)")],
+    "9.3": [Right(_moment_loop, "a loop over the layers"),
+            Right(_moment_float32, "float32 arithmetic (was rejected)")],
 }
 
 
