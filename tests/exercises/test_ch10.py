@@ -246,6 +246,38 @@ def test_103_stub_not_attempted():
 
 
 # ---- the tables (conftest.py): each wrong answer fails with the hint that names its mistake ----------------
+def _classify_with(tol_of):
+    def classify(H):
+        lam = np.linalg.eigvalsh(H)
+        t = tol_of(lam)
+        pos, neg = int(np.sum(lam > t)), int(np.sum(lam < -t))
+        if pos and neg:
+            return "saddle"
+        if pos == len(lam):
+            return "minimum"
+        if neg == len(lam):
+            return "maximum"
+        return "degenerate"
+    return classify
+
+
+def hvp_precedence(grad_f, x, v, eps):          # `/ 2 * eps`: multiplies by eps
+    return (grad_f(x + eps * v) - grad_f(x - eps * v)) / 2 * eps
+
+
+def hvp_divided_by_norm(grad_f, x, v, eps):
+    return (grad_f(x + eps * v) - grad_f(x - eps * v)) / (2 * eps * np.linalg.norm(v))
+
+
+def hvp_float32(grad_f, x, v, eps):             # the formula in float32: 1e-4 off at eps = 1e-3
+    return ((grad_f(x + eps * v) - grad_f(x - eps * v)).astype(np.float32) / np.float32(2 * eps))
+
+
+def fn_float32(d, w):                            # right: float32, and Li et al.'s guard nd + 1e-10
+    return [np.float32(dl) * (np.linalg.norm(np.float32(wl), axis=0) / (np.linalg.norm(np.float32(dl), axis=0)
+                                                                       + np.float32(1e-10))) for dl, wl in zip(d, w)]
+
+
 WRONG_ANSWERS = {
     "10.1": [
         Wrong(classify_by_determinant, "determinant test", "the 2x2 determinant test in n dimensions"),
@@ -253,6 +285,11 @@ WRONG_ANSWERS = {
         Wrong(classify_by_diagonal, "diagonal entries", "the signs of the diagonal entries"),
         Wrong(classify_zero_means_degenerate, "even when some eigenvalues are 0", "a zero eigenvalue always degenerate"),
         Wrong(classify_capitalised, "lower-case", "capitalised strings"),
+        Wrong(_classify_with(lambda lam: 0.0), "with 0 exactly", "no threshold at all"),
+        Wrong(_classify_with(lambda lam: 1e-8), "relative to the largest", "an absolute threshold 1e-8 (passed)"),
+        Wrong(_classify_with(lambda lam: 1e-8 * np.abs(lam).max()), "never below 1e-8",
+              "a purely relative threshold, without max(1, .) (passed)"),
+        Wrong(_classify_with(lambda lam: 1e-4), "no larger", "an absolute threshold 1e-4 (passed)"),
     ],
     "10.2": [
         Wrong(hvp_forward, "forward (one-sided) difference", "a forward difference"),
@@ -263,6 +300,9 @@ WRONG_ANSWERS = {
         Wrong(hvp_own_relative_step, "ignores the eps argument", "ls.hvp's step |h v| = 1e-5, ignoring eps"),
         Wrong(hvp_normalized_v, "do not normalize v", "normalizing v (step eps along v/|v|)"),
         Wrong(hvp_eps_on_every_coordinate, "move along v", "x ± eps instead of x ± eps v"),
+        Wrong(hvp_precedence, "MULTIPLIES by eps", "`/ 2 * eps` (got the generic hint)"),
+        Wrong(hvp_divided_by_norm, "do not normalize v", "divided by |v| (got the generic hint)"),
+        Wrong(hvp_float32, "not float64", "float32 arithmetic (got the generic hint)"),
     ],
     "10.3": [
         Wrong(fn_whole_direction, "whole direction", "one norm for the whole direction"),
@@ -280,7 +320,8 @@ RIGHT_ANSWERS = {
              Right(classify_min_max_eigenvalues, "only the smallest and largest eigenvalues")],
     "10.2": [Right(hvp, "the reference written in the test"),
              Right(hvp_loop, "a loop over the components, v as float32, times 0.5/eps")],
-    "10.3": [Right(fn_column_loop, "a loop over the columns, norms by hand")],
+    "10.3": [Right(fn_column_loop, "a loop over the columns, norms by hand"),
+             Right(fn_float32, "float32 with Li et al.'s + 1e-10 guard (was rejected)")],
 }
 
 
