@@ -21,11 +21,16 @@ and predicted values and the tolerance in its message) when
 The tests (``test=``):
 
 * ``"abs"`` (the default): ``|observed − predicted| ≤ tol``;
-* ``"rel"``: ``|observed − predicted| ≤ tol · |predicted|`` (for arrays, with max norms);
+* ``"rel"``: ``|observed − predicted| ≤ tol · |predicted|``; for arrays in the max norm,
+  ``max|o − p| ≤ tol · max|p|`` (the norm-wise error of numerical analysis: entries much smaller
+  than the largest are held only to ``tol · max|p|``; claim them separately if they matter);
 * ``"factor"``: ``1/tol ≤ observed / predicted ≤ tol``, for orders of magnitude (``tol > 1``);
 * ``"below"``: ``observed ≤ predicted``, where predicted is a bound; ``rules_out`` must exceed it;
 * ``"above"``: ``observed ≥ predicted``; ``rules_out`` must fall short of it;
-* ``"equal"``: ``observed == predicted``, for exact facts (counts, shapes, ints, bools, tuples).
+* ``"equal"``: ``observed == predicted``, for exact facts (counts, shapes, ints, tuples, names).
+
+True/False is refused: a verdict cannot say what it rules out. Claim the quantity (the error
+against its bound, the count) instead.
 
 Each passing claim displays one line (✓ ...) and a machine-readable record
 (``application/vnd.mathdl.claim+json``). Strict nbval compares both, so their numbers are
@@ -125,7 +130,11 @@ def glue(name: str, value, digits: int = 4, display: bool = False):
 
 # --- claims ---------------------------------------------------------------------------------
 def _as_value(x, what: str, name: str):
-    if isinstance(x, (bool, np.bool_, str, numbers.Integral)):
+    if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == bool):
+        raise TypeError(f"claim {name!r}: {what} is True/False, and a verdict cannot say what it rules "
+                        f"out; claim the quantity itself (an error against its bound with test='below', "
+                        f"show_observed=False if it is at round-off level; a count with test='equal')")
+    if isinstance(x, (str, numbers.Integral)):
         return x
     if isinstance(x, tuple) and all(isinstance(v, numbers.Integral) for v in x):
         return x
@@ -235,6 +244,9 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
     if not alternatives or any(a is None for a in alternatives):
         raise ValueError(f"claim {name!r}: rules_out must name the nearest plausible false value")
     alternatives = [_as_value(a, "rules_out", name) for a in alternatives]
+    if test == "factor" and any(not np.all(np.asarray(a, dtype=float) > 0) for a in alternatives):
+        raise ValueError(f"claim {name!r}: test 'factor' fails on any value ≤ 0 by itself, so rules_out "
+                         f"must be a positive alternative (got {', '.join(fmt(a) for a in alternatives)})")
 
     tol_text = "exact" if test == "equal" else (fmt(tol) if tol is not None else test)
     head = f"claim {name!r} ({source})"

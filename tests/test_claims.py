@@ -55,6 +55,7 @@ def test_each_of_several_alternatives_must_be_rejected():
     ("below", 104.86, 100.0, None, 1e6, False),   # the spike that sat next to its threshold
     ("above", 0.97, 0.9, None, 0.1, True),
     ("equal", 5, 5, None, 6, True),
+    ("equal", "Nesterov", "Nesterov", None, "Adam", True),
     ("equal", (3, 4), (3, 4), None, (4, 3), True),
     ("equal", 4, 5, None, 6, False),
 ])
@@ -140,3 +141,24 @@ def test_round_off_observations_can_be_recorded_by_their_bound_only(capsys):
         claim("hvp error", 1.2e-5, 1e-12, test="below", rules_out=1.2e-4, show_observed=False, **KW)
     with pytest.raises(ValueError, match="inexact"):
         claim("count", 3, 3, test="equal", rules_out=4, show_observed=False, **KW)
+
+
+def test_a_true_false_verdict_is_refused():
+    for observed, predicted, alt in ((True, True, False), (np.bool_(True), True, False),
+                                     (np.array([True, True]), np.array([True, True]), 0.0)):
+        with pytest.raises(TypeError, match="True/False"):
+            claim("verdict", observed, predicted, test="equal", rules_out=alt, show=False, **KW)
+
+
+def test_rel_of_arrays_is_norm_wise():
+    # max|o - p| <= tol * max|p|: a round-off error in a near-zero entry is judged against the whole
+    claim("gradients", np.array([1e-12, 3.04]), np.array([0.0, 3.04]), test="rel", tol=1e-9,
+          rules_out=np.array([0.0, 3.1]), show=False, **KW)
+    with pytest.raises(ClaimFailed, match="relative difference"):
+        claim("gradients", np.array([1e-6, 3.04]), np.array([0.0, 3.04]), test="rel", tol=1e-9,
+              rules_out=np.array([0.0, 3.1]), show=False, **KW)
+
+
+def test_a_factor_claim_needs_a_positive_alternative():
+    with pytest.raises(ValueError, match="positive alternative"):
+        claim("noise", 0.0317, 0.0411, test="factor", tol=2.0, rules_out=0.0, show=False, **KW)
