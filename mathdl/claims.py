@@ -193,7 +193,8 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
     name : str
         What is claimed, in words ("the central difference is second order").
     observed : scalar or array_like
-        The measured value (for ``test="equal"`` also an int, a bool or a tuple).
+        The measured value (for ``test="equal"`` also an int, a tuple of ints or a string;
+        never True/False).
     predicted : scalar or array_like
         The value the claim predicts, or the bound for the tests ``"below"`` and ``"above"``.
     tol : float
@@ -250,7 +251,10 @@ def claim(name: str, observed, predicted, *, tol=None, test: str = "abs", source
 
     tol_text = "exact" if test == "equal" else (fmt(tol) if tol is not None else test)
     head = f"claim {name!r} ({source})"
-    ok, detail = _holds(test, observed, predicted, tol)
+    try:
+        ok, detail = _holds(test, observed, predicted, tol)
+    except ClaimFailed as exc:  # shapes that cannot be compared
+        raise ClaimFailed(f"{head} cannot be checked: {exc}") from None
     if not ok:
         how = f"test {test!r}" + ("" if test in ("below", "above") else f" with tolerance {tol_text}")
         raise ClaimFailed(f"{head} FAILED: observed {fmt(observed, 6)}, predicted {fmt(predicted, 6)}, "
