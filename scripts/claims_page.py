@@ -102,7 +102,8 @@ def render() -> str:
         "",
     ]
     for path, title, records in chapters:
-        lines += [f"## {title}", "", f"{{doc}}`Read the chapter <{path.stem}>`: {len(records)} claims.", ""]
+        heading = f"Chapter {int(path.stem[:2])}: {title}" if path.stem[:2].isdigit() else title
+        lines += [f"## {heading}", "", f"{{doc}}`Read it <{path.stem}>`: {len(records)} claims.", ""]
         lines += ["| claim | observed | predicted | rules out | source | why this tolerance |",
                   "|---|---|---|---|---|---|"]
         for r in records:
