@@ -138,19 +138,25 @@ def _diagnose_partial(got, f, partials, w, i, h, what, raw=None):
                           "with the h you are given")
 
 
+def _call_on_a_copy(fn, f, point, i, h, what):
+    """(fn(f, w, i, h), w) for a fresh float64 w at ``point``; Wrong if fn changed the caller's w."""
+    w = _array(point, dtype=T.float64)
+    w_before = w.copy()
+    raw = fn(f, w, i, h)
+    if not T.close(w, w_before, rtol=1e-12, atol=1e-15):
+        raise Wrong(f"after {what} the caller's w changed from {list(w_before)} to {list(w)}",
+                    hint="you changed w in place; work on a copy (w.copy()) so the caller's point is "
+                         "unchanged")
+    return raw, w
+
+
 @exercise("2.1", target="partial_derivative", title="Numerical partial derivative", points=1)
 def _check_partial_derivative(partial_derivative):
     T.require_callable(partial_derivative, "partial_derivative")
     for f, partials, point, h in _PROBES:
         for i in (0, 1, 2):
-            w = _array(point, dtype=T.float64)
-            w_before = w.copy()
             what = f"partial_derivative(f, w, {i}, h={h:g})"
-            raw = partial_derivative(f, w, i, h)
-            if not T.close(w, w_before, rtol=1e-12, atol=1e-15):
-                raise Wrong(f"after {what} the caller's w changed from {list(w_before)} to {list(w)}",
-                            hint="you changed w in place; work on a copy (w.copy()) so the caller's point is "
-                                 "unchanged")
+            raw, w = _call_on_a_copy(partial_derivative, f, point, i, h, what)
             arr = T.as_float_array(raw, what)
             if arr.shape == (T.len(w),):
                 raise Wrong(f"{what} has shape ({T.len(w)},), expected a single number",
@@ -253,13 +259,8 @@ def _check_slice_tangent(slice_tangent):
     # exact slope: the slope must be the central difference with the h given, not the exact partial
     for f, partials, point, h in ((_g, _g_partials, _W, 1e-5), (_k, _k_partials, _WK, _H_LARGE)):
         for i in (0, 1, 2):
-            w = _array(point, dtype=T.float64)
-            w_before = w.copy()
             what = f"slice_tangent(f, w, {i}, h={h:g})"
-            raw = slice_tangent(f, w, i, h)
-            if not T.close(w, w_before, rtol=1e-12, atol=1e-15):
-                raise Wrong(f"after {what} the caller's w changed from {list(w_before)} to {list(w)}",
-                            hint="you changed w in place; work on a copy (w.copy())")
+            raw, w = _call_on_a_copy(slice_tangent, f, point, i, h, what)
             if T.callable(raw):
                 raise Wrong(f"{what} returned a function",
                             hint="return the pair (slope, intercept) of the line intercept + slope·t")
