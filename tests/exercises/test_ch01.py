@@ -7,10 +7,9 @@ import time
 import numpy as np
 
 import mathdl as mdl
-
 from mathdl.exercises import check
 
-from .conftest import Right, Wrong, expect_hint, run, stub
+from .conftest import Right, Wrong, run, stub
 
 EPS = np.finfo(float).eps
 

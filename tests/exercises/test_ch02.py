@@ -4,10 +4,9 @@ and right answers written differently pass (tables WRONG_ANSWERS / RIGHT_ANSWERS
 import numpy as np
 
 import mathdl as mdl
-
 from mathdl.exercises import check
 
-from .conftest import Right, Wrong, expect_hint, run, stub
+from .conftest import Right, Wrong, run, stub
 
 
 # ---- 2.1 numerical partial derivative ---------------------------------------------------------

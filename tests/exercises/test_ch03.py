@@ -163,7 +163,7 @@ def dd_loop(grad_f, w, v):
     # right, written differently: explicit sums and math.sqrt, a Python float
     g = grad_f(w)
     length = math.sqrt(sum(float(vi) ** 2 for vi in v))
-    return sum(float(gi) * float(vi) for gi, vi in zip(g, v)) / length
+    return sum(float(gi) * float(vi) for gi, vi in zip(g, v, strict=False)) / length
 
 
 def test_3_2_reference_and_stub():

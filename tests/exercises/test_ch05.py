@@ -1,7 +1,6 @@
 """The checks of chapter 5: reference answers pass, stubs are 'not attempted', realistic mistakes get their hint."""
 
 import numpy as np
-import pytest
 
 from mathdl.exercises import check
 

@@ -136,7 +136,7 @@ def ce_no_normaliser(logits, targets):
 def ce_loop(logits, targets):
     # right, written differently: a loop over the rows with math.log/math.exp
     total = 0.0
-    for row, y in zip(np.asarray(logits, dtype=float).tolist(), list(targets)):
+    for row, y in zip(np.asarray(logits, dtype=float).tolist(), list(targets), strict=False):
         m = max(row)
         total += m + math.log(sum(math.exp(v - m) for v in row)) - row[int(y)]
     return total / len(targets)

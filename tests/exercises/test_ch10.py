@@ -275,7 +275,7 @@ def hvp_float32(grad_f, x, v, eps):             # the formula in float32: 1e-4 o
 
 def fn_float32(d, w):                            # right: float32, and Li et al.'s guard nd + 1e-10
     return [np.float32(dl) * (np.linalg.norm(np.float32(wl), axis=0) / (np.linalg.norm(np.float32(dl), axis=0)
-                                                                       + np.float32(1e-10))) for dl, wl in zip(d, w)]
+                                                                       + np.float32(1e-10))) for dl, wl in zip(d, w, strict=False)]
 
 
 WRONG_ANSWERS = {

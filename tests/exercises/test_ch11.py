@@ -20,7 +20,7 @@ def accuracy(logits, y):
 
 def accuracy_loop(logits, y):
     correct = 0
-    for row, label in zip(logits, y):
+    for row, label in zip(logits, y, strict=False):
         best = 0
         for j in range(1, len(row)):
             if row[j] > row[best]:
@@ -51,7 +51,7 @@ def confusion_matrix(y_true, y_pred, num_classes):
 
 def cm_loop(y_true, y_pred, num_classes):
     M = np.zeros((num_classes, num_classes), dtype=int)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=False):
         M[t, p] += 1
     return M
 
@@ -85,7 +85,7 @@ def cm_total_normalised(t, p, C):
 
 def cm_diagonal_only(t, p, C):
     M = np.zeros((C, C), dtype=int)
-    for a, b in zip(t, p):
+    for a, b in zip(t, p, strict=False):
         if a == b:
             M[a, b] += 1
     return M
@@ -93,7 +93,7 @@ def cm_diagonal_only(t, p, C):
 
 def cm_off_by_one(t, p, C):
     M = np.zeros((C, C), dtype=int)
-    for a, b in zip(t[:-1], p[:-1]):         # range(len(t) - 1): the last example is lost
+    for a, b in zip(t[:-1], p[:-1], strict=False):         # range(len(t) - 1): the last example is lost
         M[a, b] += 1
     return M
 
